@@ -1,0 +1,154 @@
+"""One search experiment: several algorithms, the same seeds, one benchmark, one workdir.
+
+:func:`run_search` is what ``python -m launch.search`` calls. It validates the config,
+writes ``config.json``, runs the trials that ``results.jsonl`` does not hold yet in
+batches of ``trial_batch``, appends each batch's records as soon as they are done, and
+writes ``summary.json``. Re-running the same command resumes where it stopped.
+"""
+
+import json
+import pathlib
+import sys
+import time
+
+import jax
+import numpy as np
+from absl import logging
+
+from bananas_jax import benchmarks, results, search, spaces
+
+# Fields that do not change any trial's result: they may differ when a run is resumed.
+_RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir')
+
+
+def algorithm_names(config):
+  names = [n.strip() for n in config.algorithms.split(',') if n.strip()]
+  if not names:
+    raise ValueError(f'algorithms {config.algorithms!r} names none; accepted: '
+                     f'{", ".join(search.ALGORITHMS)}')
+  return names
+
+
+def build(config):
+  """Validates ``config`` and returns ``(benchmark, {name: algorithm})``; ValueError if bad."""
+  if config.trials < 1:
+    raise ValueError(f'trials must be at least 1, got {config.trials}')
+  if config.trial_batch < 1:
+    raise ValueError(f'trial_batch must be at least 1, got {config.trial_batch}')
+  space = spaces.get(config.search_space)
+  benchmark = benchmarks.get(config.search_space, config.dataset, config.fidelity)
+  if config.noisy and not benchmark.has_seeds:
+    raise ValueError(f'noisy=True needs per-seed validation values, which '
+                     f'{config.search_space} has at fidelity 200 only, not {config.fidelity}')
+  algorithms = {}
+  for name in algorithm_names(config):
+    settings = config.get(name)
+    algorithms[name] = search.make(name, space, config.total_queries,
+                                   settings.to_dict() if settings is not None else None)
+  return benchmark, algorithms
+
+
+def workdir_of(config):
+  if config.workdir:
+    return pathlib.Path(config.workdir)
+  noisy = '_noisy' if config.noisy else ''
+  return pathlib.Path('runs') / f'{config.search_space}_{config.dataset}_{config.fidelity}ep{noisy}'
+
+
+def prepare_workdir(workdir, config):
+  """Creates the workdir and writes ``config.json``; refuses one that holds another run."""
+  config_dict = config.to_dict()
+  path = workdir / 'config.json'
+  try:
+    workdir.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+      old = json.loads(path.read_text())
+      changed = sorted(k for k in set(old) | set(config_dict)
+                       if k not in _RESUMABLE_FIELDS and old.get(k) != config_dict.get(k))
+      if changed:
+        raise ValueError(f'workdir {workdir} holds a run with a different config (fields '
+                         f'{", ".join(changed)}); choose another --config.workdir')
+    results.write_json_atomic(path, config_dict)
+  except OSError as e:
+    raise ValueError(f'workdir {workdir} cannot be written: {e}') from e
+
+
+def reference(benchmark):
+  """The benchmark's optima, to put a search's numbers on scale."""
+  val_opt = int(np.argmin(np.asarray(benchmark.val_error)))
+  return {'name': benchmark.name, 'dataset': benchmark.dataset,
+          'fidelity': benchmark.fidelity, 'best_test_error': benchmark.best_test_error,
+          'val_optimum_index': val_opt,
+          'val_optimum_test_error': float(benchmark.test_error[val_opt])}
+
+
+def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_time_s):
+  val, test = search.best_by_validation(trial_results.val_error, trial_results.test_error,
+                                        queries)
+  records = []
+  for i, (trial, seed) in enumerate(zip(trials, seeds)):
+    best = int(np.argmin(trial_results.val_error[i]))
+    arch = jax.tree.map(lambda leaf: leaf[i, best], trial_results.archs)
+    records.append({
+        'algorithm': name, 'trial': int(trial), 'seed': int(seed), 'queries': list(queries),
+        'test_error': [round(float(x), 5) for x in test[i]],
+        'val_error': [round(float(x), 5) for x in val[i]],
+        'best_arch': benchmark.space.to_string(arch),
+        'best_index': int(trial_results.rows[i, best]),
+        'wall_time_s': round(wall_time_s, 4),
+    })
+  return records
+
+
+class Progress:
+  """A one-line progress bar on stderr: trials done, step of the current batch, elapsed."""
+
+  def __init__(self, name, total_trials, done_trials):
+    self.name, self.total, self.done, self.start = name, total_trials, done_trials, time.time()
+
+  def show(self, batch, step, steps):
+    width = 30
+    frac = (self.done + batch * step / steps) / self.total
+    bar = '#' * int(width * frac) + '.' * (width - int(width * frac))
+    sys.stderr.write(f'\r{self.name:<14} [{bar}] trials {self.done}/{self.total} '
+                     f'step {step}/{steps} {time.time() - self.start:6.1f}s')
+    sys.stderr.flush()
+
+  def finish_batch(self, batch):
+    self.done += batch
+    if self.done == self.total:
+      sys.stderr.write('\n')
+
+
+def run_search(config):
+  """Runs (or resumes) the experiment of ``config``; returns the summary dict."""
+  benchmark, algorithms = build(config)
+  workdir = workdir_of(config)
+  prepare_workdir(workdir, config)
+  records_path = workdir / 'results.jsonl'
+  records = results.read_records(records_path)
+  queries = list(range(10, config.total_queries + 1, 10))
+  if not queries or queries[-1] != config.total_queries:
+    queries.append(config.total_queries)
+  for name, algorithm in algorithms.items():
+    done = {r['trial'] for r in records if r['algorithm'] == name}
+    todo = [t for t in range(config.trials) if t not in done]
+    progress = Progress(name, config.trials, config.trials - len(todo))
+    for start in range(0, len(todo), config.trial_batch):
+      trials = todo[start:start + config.trial_batch]
+      seeds = [config.seed + t for t in trials]
+      tick = time.time()
+      out = search.run_trials(algorithm, benchmark, seeds, config.noisy,
+                              on_step=lambda s, n: progress.show(len(trials), s, n))
+      per_trial = (time.time() - tick) / len(trials)
+      new = trial_records(name, trials, seeds, out, benchmark, queries, per_trial)
+      results.append_records(records_path, new)
+      records.extend(new)
+      progress.finish_batch(len(trials))
+      logging.info('%s: %d trials done in %.1fs', name, len(trials), per_trial * len(trials))
+  wanted = set(algorithms)
+  summary = results.summarize(
+      [r for r in records if r['algorithm'] in wanted and r['trial'] < config.trials],
+      reference(benchmark))
+  results.write_json_atomic(workdir / 'summary.json', summary)
+  return summary

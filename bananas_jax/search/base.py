@@ -1,0 +1,50 @@
+"""The interface every search algorithm implements: explicit-state ``init / ask / tell``.
+
+State is a pytree and every method is pure, so the runner jit-compiles one step and
+vmaps it over trials; the same three calls also drive a search one step at a time from
+Python when a query is a real training (ask, train the architectures, tell).
+"""
+
+from typing import Any, Protocol
+
+import jax
+
+
+class Algorithm(Protocol):
+  """A search algorithm over one search space.
+
+  The first ``ask`` (``initial=True``) proposes ``num_init`` architectures, every later
+  one ``k``; a trial makes ``total_queries`` queries, so ``total_queries - num_init`` is a
+  multiple of ``k``.
+  """
+
+  space: Any
+  total_queries: int
+  num_init: int
+  k: int
+
+  def init(self, key: jax.Array) -> Any:
+    """The state of a trial before its first query."""
+
+  def ask(self, key: jax.Array, state: Any, initial: bool) -> Any:
+    """Architectures to query next, never one queried before in this trial."""
+
+  def tell(self, state: Any, archs: Any, val_error: jax.Array) -> Any:
+    """The state after learning the validation errors (%) of ``archs``."""
+
+
+def num_steps(algorithm: Algorithm) -> int:
+  """How many ``ask`` calls make one trial (the initial one included)."""
+  return 1 + (algorithm.total_queries - algorithm.num_init) // algorithm.k
+
+
+def check_schedule(name: str, total_queries: int, num_init: int, k: int) -> None:
+  """Refuses query counts that no whole number of steps reaches."""
+  if num_init < 1 or k < 1:
+    raise ValueError(f'{name}: num_init ({num_init}) and k ({k}) must be at least 1')
+  if total_queries < num_init:
+    raise ValueError(f'{name}: total_queries ({total_queries}) must be at least '
+                     f'num_init ({num_init})')
+  if (total_queries - num_init) % k:
+    raise ValueError(f'{name}: total_queries - num_init ({total_queries - num_init}) must be '
+                     f'a multiple of k ({k})')

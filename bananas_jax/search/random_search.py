@@ -1,0 +1,34 @@
+"""Random search: distinct uniformly random architectures, never one twice in a trial."""
+
+import dataclasses
+from typing import Any
+
+from bananas_jax.search.base import check_schedule
+from bananas_jax.search.history import History, sample_new
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomSearch:
+  """Queries ``total_queries`` distinct random architectures, ``k`` per step.
+
+  ``num_init`` and ``k`` only set the lockstep schedule; the queried set has the same
+  distribution whatever they are.
+  """
+
+  space: Any
+  total_queries: int = 150
+  num_init: int = 10
+  k: int = 10
+
+  def __post_init__(self):
+    check_schedule('random_search', self.total_queries, self.num_init, self.k)
+
+  def init(self, key):
+    del key
+    return History.empty(self.space, self.total_queries)
+
+  def ask(self, key, state, initial):
+    return sample_new(key, self.space, self.num_init if initial else self.k, state.keys)
+
+  def tell(self, state, archs, val_error):
+    return state.add(self.space, archs, val_error)

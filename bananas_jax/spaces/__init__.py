@@ -1,0 +1,12 @@
+"""Search spaces by name: ``spaces.get('nasbench201')``."""
+
+from bananas_jax.spaces.base import SearchSpace, concat, take, where
+from bananas_jax.spaces.nasbench201 import NASBench201Space
+
+SPACES = {'nasbench201': NASBench201Space()}
+
+
+def get(name: str) -> SearchSpace:
+  if name not in SPACES:
+    raise ValueError(f'unknown search space {name!r}; accepted: {", ".join(SPACES)}')
+  return SPACES[name]

@@ -1,0 +1,63 @@
+"""The search-space interface and pytree helpers for architecture batches.
+
+An architecture batch is a pytree of integer arrays sharing a leading batch axis
+(NAS-Bench-201: one ``int32[B, 6]`` array). Every function of a space works on such
+batches, is pure and jit-able, and takes an explicit ``jax.random`` key where it samples.
+Algorithms are written against this protocol only, so a new space plugs in by
+implementing it and registering it in :mod:`bananas_jax.spaces`.
+"""
+
+from typing import Any, Protocol
+
+import jax
+import jax.numpy as jnp
+
+Archs = Any  # a pytree of int arrays with a leading batch axis
+
+
+class SearchSpace(Protocol):
+  """What an algorithm may ask of a search space."""
+
+  name: str
+  encodings: tuple[str, ...]  # accepted ``encoding`` names, the default first
+
+  def empty(self, num: int) -> Archs:
+    """A batch of ``num`` placeholder architectures (fixed-capacity buffers)."""
+
+  def sample(self, key: jax.Array, num: int) -> Archs:
+    """``num`` random architectures with the original sampling semantics."""
+
+  def mutate(self, key: jax.Array, archs: Archs, mutation_rate: float) -> Archs:
+    """One mutation of every architecture in the batch."""
+
+  def canonical_key(self, archs: Archs) -> jax.Array:
+    """``int32[B]``: equal exactly when two architectures count as duplicates."""
+
+  def encode(self, archs: Archs, encoding: str, cutoff: int) -> jax.Array:
+    """``float32[B, D]`` features for a predictor."""
+
+  def encoding_dim(self, encoding: str, cutoff: int) -> int:
+    """``D`` of :meth:`encode`; raises ValueError naming the accepted values."""
+
+  def to_string(self, arch: Archs) -> str:
+    """The official text form of one (unbatched) architecture."""
+
+
+def take(archs: Archs, index: jax.Array) -> Archs:
+  """Gathers rows ``index`` of every leaf."""
+  return jax.tree.map(lambda leaf: leaf[index], archs)
+
+
+def concat(*batches: Archs) -> Archs:
+  """Concatenates batches along the batch axis."""
+  return jax.tree.map(lambda *leaves: jnp.concatenate(leaves), *batches)
+
+
+def where(pred: jax.Array, on_true: Archs, on_false: Archs) -> Archs:
+  """Row-wise select: ``pred[B]`` picks between two batches."""
+
+  def select(a, b):
+    return jnp.where(pred.reshape(pred.shape + (1,) * (a.ndim - 1)), a, b)
+
+  return jax.tree.map(select, on_true, on_false)
+

@@ -1,0 +1,26 @@
+"""The main job: BANANAS and random search on NAS-Bench-201 CIFAR-10, 150 queries.
+
+  python -m launch.search --config=experiments/configs/nasbench201.py
+
+Every field can be overridden on the command line, e.g. ``--config.dataset=cifar100``,
+``--config.trials=100``, ``--config.bananas.acq_fn=ucb``.
+"""
+
+import ml_collections
+
+
+def get_config():
+  config = ml_collections.ConfigDict()
+  config.search_space = 'nasbench201'
+  config.dataset = 'cifar10'  # cifar10 | cifar100 | imagenet16_120
+  config.fidelity = 200  # training epochs of the table: 200 | 12
+  config.noisy = False  # True: each query sees one random seed's validation error
+  config.algorithms = 'random_search'  # comma-separated names
+  config.trials = 100
+  config.trial_batch = 100  # trials run together in one vmapped batch
+  config.total_queries = 150
+  config.seed = 0  # trial t uses seed + t
+  config.workdir = ''  # '' means runs/<search_space>_<dataset>_<fidelity>ep[_noisy]
+
+  config.random_search = ml_collections.ConfigDict(dict(num_init=10, k=10))
+  return config
