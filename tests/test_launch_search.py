@@ -1,0 +1,104 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bananas_jax import experiment
+from experiments.configs import nasbench201 as default_config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def small_config(workdir, **overrides):
+  config = default_config.get_config()
+  config.algorithms = 'random_search'
+  config.trials = 3
+  config.trial_batch = 2
+  config.total_queries = 30
+  config.workdir = str(workdir)
+  config.update(overrides)
+  return config
+
+
+def read_jsonl(path):
+  return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_records_and_summary(tmp_path):
+  summary = experiment.run_search(small_config(tmp_path))
+  records = read_jsonl(tmp_path / 'results.jsonl')
+  assert sorted(r['trial'] for r in records) == [0, 1, 2]
+  record = records[0]
+  assert set(record) == {'algorithm', 'trial', 'seed', 'queries', 'test_error', 'val_error',
+                         'best_arch', 'best_index', 'wall_time_s'}
+  assert record['queries'] == [10, 20, 30]
+  assert record['best_arch'].startswith('|') and 0 <= record['best_index'] < 15625
+  assert json.loads((tmp_path / 'config.json').read_text())['total_queries'] == 30
+  assert summary['algorithms']['random_search']['trials'] == 3
+  assert json.loads((tmp_path / 'summary.json').read_text()) == summary
+
+
+def test_resume_keeps_records_and_drops_a_cut_line(tmp_path):
+  experiment.run_search(small_config(tmp_path))
+  path = tmp_path / 'results.jsonl'
+  first = path.read_text()
+  with open(path, 'a') as f:
+    f.write('{"algorithm": "random_search", "trial": 3, "se')  # a write cut by a kill
+  experiment.run_search(small_config(tmp_path, trials=5))
+  text = path.read_text()
+  assert text.startswith(first)
+  records = read_jsonl(path)
+  assert sorted(r['trial'] for r in records) == [0, 1, 2, 3, 4]
+  experiment.run_search(small_config(tmp_path, trials=5))  # nothing left: nothing rerun
+  assert path.read_text() == text
+  fresh = tmp_path / 'fresh'
+  experiment.run_search(small_config(fresh, trials=5))
+  assert read_jsonl(fresh / 'results.jsonl')[3]['test_error'] == records[3]['test_error']
+
+
+def test_workdir_of_another_run_is_refused(tmp_path):
+  experiment.run_search(small_config(tmp_path))
+  with pytest.raises(ValueError, match='different config.*dataset'):
+    experiment.run_search(small_config(tmp_path, dataset='cifar100'))
+
+
+@pytest.mark.parametrize('overrides,message', [
+    ({'search_space': 'nasbench301'}, "unknown search space 'nasbench301'"),
+    ({'dataset': 'svhn'}, "unknown dataset 'svhn'; accepted: cifar10, cifar100, imagenet16_120"),
+    ({'algorithms': 'random_search,hill_climb'}, "unknown algorithm 'hill_climb'"),
+    ({'fidelity': 100}, 'unknown fidelity 100; accepted: 200, 12'),
+    ({'trials': 0}, 'trials must be at least 1, got 0'),
+    ({'total_queries': 5}, r'total_queries \(5\) must be at least num_init \(10\)'),
+    ({'noisy': True, 'fidelity': 12}, 'noisy=True needs per-seed validation values'),
+])
+def test_bad_config_is_refused(tmp_path, overrides, message):
+  with pytest.raises(ValueError, match=message):
+    experiment.run_search(small_config(tmp_path / 'w', **overrides))
+  assert not (tmp_path / 'w').exists()
+
+
+def test_unwritable_workdir(tmp_path):
+  blocker = tmp_path / 'file'
+  blocker.write_text('')
+  with pytest.raises(ValueError, match='workdir .*file/run cannot be written'):
+    experiment.run_search(small_config(blocker / 'run'))
+
+
+def test_launcher_exits_nonzero_with_the_message(tmp_path):
+  proc = subprocess.run(
+      [sys.executable, '-m', 'launch.search', f'--config.workdir={tmp_path}',
+       '--config.algorithms=random_search', '--config.dataset=mnist'],
+      cwd=REPO, capture_output=True, text=True)
+  assert proc.returncode != 0
+  assert "error: unknown dataset 'mnist'" in proc.stderr
+
+
+def test_launcher_runs_and_prints_the_table(tmp_path):
+  proc = subprocess.run(
+      [sys.executable, '-m', 'launch.search', f'--config.workdir={tmp_path}',
+       '--config.algorithms=random_search', '--config.trials=4', '--config.total_queries=20'],
+      cwd=REPO, capture_output=True, text=True)
+  assert proc.returncode == 0, proc.stderr
+  assert 'random_search' in proc.stdout and 'test@' in proc.stdout
