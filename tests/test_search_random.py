@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bananas_jax import search, spaces
-from bananas_jax.search import history
+from bananas_jax import history
 
 SPACE = spaces.get('nasbench201')
 

@@ -2,11 +2,12 @@
 
 import dataclasses
 
+from bananas_jax.search.bananas import Bananas
 from bananas_jax.search.base import Algorithm, num_steps
 from bananas_jax.search.random_search import RandomSearch
 from bananas_jax.search.runner import TrialResults, best_by_validation, run_trials
 
-ALGORITHMS = {'random_search': RandomSearch}
+ALGORITHMS = {'bananas': Bananas, 'random_search': RandomSearch}
 
 
 def make(name: str, space, total_queries: int, settings=None) -> Algorithm:

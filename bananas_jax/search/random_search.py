@@ -4,7 +4,7 @@ import dataclasses
 from typing import Any
 
 from bananas_jax.search.base import check_schedule
-from bananas_jax.search.history import History, sample_new
+from bananas_jax.history import History, sample_new
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""BANANAS: Bayesian optimisation with a meta neural network ensemble over path encodings.
+
+One ``ask`` is the whole iteration of the paper, a pure function that jit-compiles and
+vmaps over trials: make candidates (acquisition optimisation), encode the history and the
+candidates, train the ensemble from scratch, score the candidates with the acquisition
+function and return the ``k`` best. The first ``ask`` returns ``num_init`` random ones.
+"""
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from bananas_jax import acquisition, spaces
+from bananas_jax.history import History, sample_new, take_valid_or_fill
+from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax.search.base import check_schedule
+
+
+@dataclasses.dataclass(frozen=True)
+class Bananas:
+  """BANANAS with the original defaults; every field is a config field for ablations."""
+
+  space: Any
+  total_queries: int = 150
+  num_init: int = 10
+  k: int = 10
+  encoding: str = 'trunc_path'
+  cutoff: int = 40
+  acq_fn: str = 'its'
+  acq_opt: str = 'mutation'
+  num_parents: int = 5  # mutation: parents tried, best first
+  num_mutations: int = 100  # mutation: attempts per parent
+  mutation_rate: float = 1.0
+  num_random: int = 200  # random / mutation_random: candidates in all
+  # The meta neural network ensemble (see predictors.MetaNetEnsemble).
+  num_ensemble: int = 5
+  num_layers: int = 10
+  width: int = 20
+  learning_rate: float = 0.01
+  epochs: int = 150
+  batch_size: int = 32
+  loss: str = 'mae'
+
+  def __post_init__(self):
+    check_schedule('bananas', self.total_queries, self.num_init, self.k)
+    self.space.encoding_dim(self.encoding, self.cutoff)  # refuses unknown encodings
+    if self.acq_fn not in acquisition.ACQ_FNS:
+      raise ValueError(f'unknown acq_fn {self.acq_fn!r}; accepted: '
+                       f'{", ".join(acquisition.ACQ_FNS)}')
+    if self.acq_opt not in acquisition.ACQ_OPTS:
+      raise ValueError(f'unknown acq_opt {self.acq_opt!r}; accepted: '
+                       f'{", ".join(acquisition.ACQ_OPTS)}')
+    self.predictor  # validates the predictor fields
+    capacity = {'mutation': self.num_parents * self.num_mutations, 'random': self.num_random,
+                'mutation_random': self.num_parents * self.num_mutations + self.num_random}
+    if capacity[self.acq_opt] < self.k:
+      raise ValueError(f'acq_opt {self.acq_opt!r} makes at most {capacity[self.acq_opt]} '
+                       f'candidates, fewer than k ({self.k}); raise num_mutations or num_random')
+
+  @property
+  def predictor(self):
+    return MetaNetEnsemble(num_ensemble=self.num_ensemble, num_layers=self.num_layers,
+                           width=self.width, learning_rate=self.learning_rate,
+                           epochs=self.epochs, batch_size=self.batch_size, loss=self.loss)
+
+  def init(self, key):
+    del key
+    return History.empty(self.space, self.total_queries)
+
+  def encode(self, archs):
+    return self.space.encode(archs, self.encoding, self.cutoff)
+
+  def ask(self, key, state, initial):
+    if initial:
+      return sample_new(key, self.space, self.num_init, state.keys)
+    cand_key, fit_key, acq_key, fill_key = jax.random.split(key, 4)
+    cands, valid = acquisition.candidates(
+        self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
+        self.mutation_rate, self.num_random)
+    params = self.predictor.fit(fit_key, self.encode(state.archs), state.val_error, state.mask)
+    preds = self.predictor.predict_members(params, self.encode(cands))
+    y_min = jnp.min(state.val_error)
+    scores = jnp.where(valid, acquisition.score(self.acq_fn, acq_key, preds, y_min), jnp.inf)
+    neg_best, chosen = jax.lax.top_k(-scores, self.k)
+    # Too few valid candidates: the missing picks become new random architectures.
+    return take_valid_or_fill(fill_key, self.space, spaces.take(cands, chosen),
+                              jnp.isfinite(neg_best), self.k, state.keys)
+
+  def tell(self, state, archs, val_error):
+    return state.add(self.space, archs, val_error)

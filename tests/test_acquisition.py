@@ -1,0 +1,94 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+from bananas_jax import acquisition, spaces
+from bananas_jax.history import History
+
+SPACE = spaces.get('nasbench201')
+# Member predictions [M=4, C=3]: means 10, 12, 9; stds sqrt(1.25), 0, sqrt(5).
+PREDS = jnp.array([[9.0, 12.0, 6.0], [11.0, 12.0, 12.0], [9.0, 12.0, 6.0], [11.0, 12.0, 12.0]])
+MU, SIGMA = np.array([10.0, 12.0, 9.0]), np.array([1.0, 0.0, 3.0])
+
+
+def test_ucb_exploit():
+  np.testing.assert_allclose(acquisition.score('ucb', None, PREDS, 9.5), MU - 0.5 * SIGMA)
+  np.testing.assert_allclose(acquisition.score('exploit', None, PREDS, 9.5), MU)
+
+
+def test_ei_and_pi_match_the_formulas():
+  s = np.maximum(SIGMA / 5, 1e-12)
+  g = (9.5 - MU) / s
+  ei = -s * (g * stats.norm.cdf(g) + stats.norm.pdf(g))
+  np.testing.assert_allclose(acquisition.score('ei', None, PREDS, 9.5), ei, rtol=1e-5, atol=1e-6)
+  pi = -stats.norm.cdf((9.5 - MU) / np.maximum(SIGMA, 1e-12))
+  np.testing.assert_allclose(acquisition.score('pi', None, PREDS, 9.5), pi, rtol=1e-5)
+
+
+def test_its_draws_from_each_candidate_normal():
+  keys = jax.random.split(jax.random.PRNGKey(0), 20000)
+  draws = np.asarray(jax.vmap(lambda k: acquisition.score('its', k, PREDS, 0.0))(keys))
+  np.testing.assert_allclose(draws.mean(0), MU, atol=0.06)
+  np.testing.assert_allclose(draws.std(0), SIGMA, atol=0.06)
+  corr = np.corrcoef(draws[:, 0], draws[:, 2])[0, 1]
+  assert abs(corr) < 0.05  # independent per candidate
+
+
+def test_ts_is_one_member():
+  keys = jax.random.split(jax.random.PRNGKey(0), 200)
+  rows = {tuple(np.asarray(acquisition.score('ts', k, PREDS, 0.0)).tolist()) for k in keys}
+  assert rows == {(9.0, 12.0, 6.0), (11.0, 12.0, 12.0)}
+
+
+def history_of(keys, val_error, capacity=150):
+  archs = SPACE.from_key(jnp.asarray(keys))
+  return History.empty(SPACE, capacity).add(SPACE, archs, jnp.asarray(val_error, jnp.float32))
+
+
+def check_new_and_unique(cands, valid, history):
+  keys = np.asarray(SPACE.canonical_key(cands))[np.asarray(valid)]
+  assert len(set(keys.tolist())) == len(keys)
+  assert not set(keys.tolist()) & set(np.asarray(history.keys).tolist())
+  return keys
+
+
+def test_mutation_candidates_follow_the_original_rule():
+  history = history_of(np.arange(0, 2000, 100), np.linspace(9, 20, 20))
+  cands, valid = jax.jit(lambda k: acquisition.mutation_candidates(k, SPACE, history))(
+      jax.random.PRNGKey(0))
+  assert cands.shape == (500, 6) and valid.shape == (500,)
+  check_new_and_unique(cands, valid, history)
+  per_parent = np.asarray(valid).reshape(5, 100).sum(1)
+  # The best parent gives fewer than 100 new cells (some mutations change nothing or
+  # repeat), so the second parent is used; once 100 are kept, no further parent is.
+  assert 0 < per_parent[0] < 100 and per_parent[1] > 0
+  kept_before = np.cumsum(per_parent) - per_parent
+  assert np.all(per_parent[kept_before >= 100] == 0)
+  parent = np.asarray(SPACE.from_key(0))
+  first = np.asarray(cands[:100])[np.asarray(valid[:100])]
+  assert np.all((first != parent).sum(1) >= 1)  # children of the best (key 0)
+
+
+def test_mutation_candidates_with_a_short_history():
+  history = history_of([5, 17], [12.0, 10.0])
+  cands, valid = acquisition.mutation_candidates(jax.random.PRNGKey(1), SPACE, history)
+  assert not np.any(np.asarray(valid)[200:])  # no parents beyond the 2 queried
+  check_new_and_unique(cands, valid, history)
+
+
+def test_random_and_mutation_random_candidates():
+  history = history_of(np.arange(30), np.linspace(9, 20, 30))
+  cands, valid = acquisition.random_candidates(jax.random.PRNGKey(0), SPACE, history)
+  assert len(check_new_and_unique(cands, valid, history)) == 200
+  cands, valid = acquisition.mutation_random_candidates(jax.random.PRNGKey(0), SPACE, history)
+  keys = check_new_and_unique(cands, valid, history)
+  assert len(keys) == 200  # mutation gives fewer than 200 here: random ones fill up to 200
+  assert np.asarray(valid)[:500].sum() < 200
+
+
+@pytest.mark.parametrize('acq_fn', sorted(acquisition.ACQ_FNS))
+def test_every_acquisition_function_jits(acq_fn):
+  out = jax.jit(lambda k: acquisition.score(acq_fn, k, PREDS, 9.5))(jax.random.PRNGKey(0))
+  assert out.shape == (3,) and np.all(np.isfinite(out))

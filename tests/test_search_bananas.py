@@ -1,0 +1,86 @@
+import jax
+import numpy as np
+import pytest
+
+from bananas_jax import search, spaces
+from bananas_jax.search import runner
+
+SPACE = spaces.get('nasbench201')
+TINY = {'epochs': 10, 'num_ensemble': 3}
+
+
+def test_original_defaults():
+  algo = search.make('bananas', SPACE, 150)
+  assert (algo.num_init, algo.k, algo.num_ensemble, algo.acq_fn, algo.acq_opt, algo.encoding,
+          algo.cutoff) == (10, 10, 5, 'its', 'mutation', 'trunc_path', 40)
+  predictor = algo.predictor
+  assert (predictor.num_layers, predictor.width, predictor.learning_rate, predictor.beta1,
+          predictor.beta2, predictor.epochs, predictor.batch_size, predictor.loss) == (
+              10, 20, 0.01, 0.9, 0.99, 150, 32, 'mae')
+
+
+def test_trial_alone_equals_trial_in_a_batch_of_8(cifar10):
+  algo = search.make('bananas', SPACE, 40, TINY)
+  batch = search.run_trials(algo, cifar10, np.arange(8))
+  alone = search.run_trials(algo, cifar10, [5])
+  np.testing.assert_array_equal(batch.rows[5], alone.rows[0])
+  np.testing.assert_array_equal(batch.val_error[5], alone.val_error[0])
+  for trial in range(8):
+    assert len(set(batch.rows[trial].tolist())) == 40  # exactly total_queries, none twice
+
+
+def test_ask_tell_step_by_step_equals_the_fused_loop(cifar10):
+  algo = search.make('bananas', SPACE, 30, TINY)
+  init_key, step_root = runner.trial_keys([3])
+  state = algo.init(init_key[0])
+  ask = jax.jit(algo.ask, static_argnames='initial')
+  rows = []
+  for i in range(search.num_steps(algo)):
+    ask_key, query_key = jax.random.split(jax.random.fold_in(step_root[0], i))
+    archs = ask(ask_key, state, initial=i == 0)
+    evaluation = cifar10.query(query_key, archs)  # a training run, in a real search
+    state = algo.tell(state, archs, evaluation.val_error)
+    rows.extend(np.asarray(evaluation.row).tolist())
+  np.testing.assert_array_equal(rows, search.run_trials(algo, cifar10, [3]).rows[0])
+
+
+@pytest.mark.parametrize('settings', [
+    {'acq_fn': 'ucb', 'acq_opt': 'random'},
+    {'acq_fn': 'ei', 'acq_opt': 'mutation_random', 'encoding': 'adjacency'},
+    {'acq_fn': 'ts', 'encoding': 'path', 'num_ensemble': 1},
+    {'acq_fn': 'pi', 'loss': 'mape', 'encoding': 'categorical'},
+])
+def test_variants_query_new_architectures(cifar10, settings):
+  algo = search.make('bananas', SPACE, 30, {**TINY, **settings})
+  out = search.run_trials(algo, cifar10, [0, 1])
+  assert all(len(set(r.tolist())) == 30 for r in out.rows)
+  assert np.all(np.isfinite(out.val_error))
+
+
+def test_too_few_candidates_are_filled_with_new_random_ones(cifar10):
+  # Two mutations per parent: at most 10 candidates for k = 10 picks, some not new.
+  algo = search.make('bananas', SPACE, 30, {**TINY, 'num_mutations': 2})
+  out = search.run_trials(algo, cifar10, [0])
+  assert len(set(out.rows[0].tolist())) == 30
+
+
+def test_bananas_beats_random_search(cifar10):
+  algo = search.make('bananas', SPACE, 60, {'epochs': 50})
+  rand = search.make('random_search', SPACE, 60)
+  seeds = np.arange(16)
+  b = search.best_by_validation(*search.run_trials(algo, cifar10, seeds)[2:4], [60])[1]
+  r = search.best_by_validation(*search.run_trials(rand, cifar10, seeds)[2:4], [60])[1]
+  assert b.mean() < r.mean() - 0.1, (b.mean(), r.mean())
+
+
+@pytest.mark.parametrize('settings,message', [
+    ({'encoding': 'graph'}, "unknown encoding 'graph' for nasbench201; accepted: trunc_path"),
+    ({'acq_fn': 'kg'}, "unknown acq_fn 'kg'; accepted: its, ucb, ei, pi, ts, exploit"),
+    ({'acq_opt': 'evolution'}, "unknown acq_opt 'evolution'; accepted: mutation, random"),
+    ({'loss': 'l1'}, "unknown loss 'l1'"),
+    ({'num_init': 0}, r'num_init \(0\) and k \(10\) must be at least 1'),
+    ({'num_mutations': 1}, r"acq_opt 'mutation' makes at most 5 candidates, fewer than k \(10\)"),
+])
+def test_bad_settings(settings, message):
+  with pytest.raises(ValueError, match=message):
+    search.make('bananas', SPACE, 150, settings)
