@@ -1,3 +1,11 @@
+import os
+
+# Two CPU devices, set before JAX starts: the runner's split of trials across devices is
+# then exercised by every test (test_runner_devices.py compares other device counts).
+if '--xla_force_host_platform_device_count' not in os.environ.get('XLA_FLAGS', ''):
+  os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +
+                             ' --xla_force_host_platform_device_count=2').strip()
+
 import pytest
 
 from bananas_jax import benchmarks

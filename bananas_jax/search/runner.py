@@ -2,7 +2,8 @@
 
 Each trial's key is ``PRNGKey(seed)``, so a trial's result depends on its seed alone,
 whether it runs by itself or in a batch of a thousand. One ``ask -> query -> tell`` step
-is jit-compiled once and vmapped over the trial axis.
+is jit-compiled once, vmapped over the trial axis and split across local devices (on a
+CPU, the launchers make each core a device: see ``launch/__init__.py``).
 """
 
 import functools
@@ -10,6 +11,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 import jax
 import numpy as np
+from jax.sharding import Mesh, PartitionSpec as P
 
 from bananas_jax.search.base import Algorithm, num_steps
 
@@ -24,7 +26,7 @@ class TrialResults(NamedTuple):
   rows: np.ndarray
 
 
-def _step(algorithm, benchmark, noisy, initial, state, key):
+def _step(algorithm, noisy, initial, benchmark, state, key):
   ask_key, query_key = jax.random.split(key)
   archs = algorithm.ask(ask_key, state, initial)
   evaluation = benchmark.query(query_key, archs, noisy)
@@ -32,15 +34,29 @@ def _step(algorithm, benchmark, noisy, initial, state, key):
   return state, (archs, evaluation)
 
 
-@functools.partial(jax.jit, static_argnames=('algorithm',))
-def _init_trials(algorithm, keys):
-  return jax.vmap(algorithm.init)(keys)
+def trial_mesh():
+  """A 1-D mesh over all local devices; the trial axis is split across it."""
+  return Mesh(np.array(jax.local_devices()), ('trials',))
 
 
-@functools.partial(jax.jit, static_argnames=('algorithm', 'noisy', 'initial'))
-def _step_trials(algorithm, benchmark, states, keys, noisy, initial):
-  step = functools.partial(_step, algorithm, benchmark, noisy, initial)
-  return jax.vmap(step)(states, keys)
+def _over_trials(fn, mesh, num_replicated):
+  """``fn`` vmapped over trials, each device running its own share with no communication."""
+  in_axes = (None,) * num_replicated + (0, 0)
+  in_specs = (P(),) * num_replicated + (P('trials'), P('trials'))
+  return jax.shard_map(jax.vmap(fn, in_axes=in_axes), mesh=mesh, in_specs=in_specs,
+                       out_specs=P('trials'), check_vma=False)
+
+
+@functools.partial(jax.jit, static_argnames=('algorithm', 'mesh'))
+def _init_trials(algorithm, mesh, keys):
+  init = lambda key, unused: algorithm.init(key)
+  return _over_trials(init, mesh, 0)(keys, keys)
+
+
+@functools.partial(jax.jit, static_argnames=('algorithm', 'noisy', 'initial', 'mesh'))
+def _step_trials(algorithm, benchmark, states, keys, noisy, initial, mesh):
+  step = functools.partial(_step, algorithm, noisy, initial)
+  return _over_trials(step, mesh, 1)(benchmark, states, keys)
 
 
 def trial_keys(seeds):
@@ -52,22 +68,30 @@ def trial_keys(seeds):
 
 def run_trials(algorithm: Algorithm, benchmark, seeds, noisy: bool = False,
                on_step: Optional[Callable[[int, int], None]] = None) -> TrialResults:
-  """Runs one trial per seed, all in lockstep; ``on_step(done, total)`` reports progress."""
-  init_keys, step_root = trial_keys(seeds)
-  states = _init_trials(algorithm, init_keys)
+  """Runs one trial per seed, all in lockstep, the trials split across local devices.
+
+  The batch is padded to a multiple of the device count with repeats of the last seed,
+  whose results are dropped. ``on_step(done, total)`` reports progress.
+  """
+  seeds = np.asarray(seeds)
+  mesh = trial_mesh()
+  padded = np.concatenate([seeds, np.repeat(seeds[-1:], -len(seeds) % mesh.size)])
+  init_keys, step_root = trial_keys(padded)
+  states = _init_trials(algorithm, mesh, init_keys)
   steps = num_steps(algorithm)
   outputs = []
   for i in range(steps):
     keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(step_root, i)
-    states, out = _step_trials(algorithm, benchmark, states, keys, noisy, i == 0)
+    states, out = _step_trials(algorithm, benchmark, states, keys, noisy, i == 0, mesh)
     outputs.append(out)
     if on_step is not None:
       jax.block_until_ready(states)
       on_step(i + 1, steps)
-  archs = jax.tree.map(lambda *xs: np.concatenate(xs, axis=1), *[o[0] for o in outputs])
+  n = len(seeds)
+  archs = jax.tree.map(lambda *xs: np.concatenate(xs, axis=1)[:n], *[o[0] for o in outputs])
   evals = [o[1] for o in outputs]
-  cat = lambda field: np.concatenate([np.asarray(getattr(e, field)) for e in evals], axis=1)
-  return TrialResults(np.asarray(seeds), archs, cat('val_error'), cat('test_error'), cat('row'))
+  cat = lambda field: np.concatenate([np.asarray(getattr(e, field)) for e in evals], axis=1)[:n]
+  return TrialResults(seeds, archs, cat('val_error'), cat('test_error'), cat('row'))
 
 
 def best_by_validation(val_error, test_error, queries):

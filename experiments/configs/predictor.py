@@ -1,0 +1,28 @@
+"""The predictor study of the paper's notebook, on NAS-Bench-201 CIFAR-10.
+
+  python -m launch.predict --config=experiments/configs/predictor.py
+
+Writes predictor.json (MAE, Kendall tau, Spearman rho per encoding and training size)
+and predictor.png (predicted vs true validation error at n = scatter_size).
+"""
+
+import ml_collections
+
+
+def get_config():
+  config = ml_collections.ConfigDict()
+  config.search_space = 'nasbench201'
+  config.dataset = 'cifar10'
+  config.fidelity = 200
+  config.train_sizes = '20,50,100,200,500'
+  config.num_test = 1000  # held-out architectures per seed
+  config.encodings = 'adjacency,path,trunc_path'
+  config.cutoff = 40
+  config.seeds = 5
+  config.seed = 0
+  config.scatter_size = 200
+  config.workdir = 'runs/predictor'
+  config.predictor = ml_collections.ConfigDict(dict(
+      num_ensemble=5, num_layers=10, width=20, learning_rate=0.01, epochs=150,
+      batch_size=32, loss='mae'))
+  return config
