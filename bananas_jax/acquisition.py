@@ -1,8 +1,9 @@
 """Acquisition functions and acquisition optimisation (candidate generation) for BANANAS.
 
 Scores are minimised: the ``k`` lowest-scoring candidates are queried. Every function
-takes the ensemble's member predictions ``float32[M, C]`` so that Thompson sampling can
-pick a member; the others use their mean and population standard deviation.
+takes the model's predictive mean and standard deviation per candidate (for an ensemble:
+the mean and population standard deviation over members); Thompson sampling also takes
+the members' own predictions.
 
 Candidate generators return fixed-size batches with a validity mask; valid candidates
 are distinct by canonical key and were never queried in the trial.
@@ -15,55 +16,66 @@ import jax.numpy as jnp
 from jax.scipy.stats import norm
 
 from bananas_jax import spaces
-from bananas_jax.history import novel, sample_new
+from bananas_jax.history import novel, sample_new, take_valid_or_fill
 
 
-def _its(key, preds, y_min):
-  """Independent Thompson sampling: one draw per candidate from Normal(mu, sigma)."""
-  del y_min
-  mu, sigma = preds.mean(0), preds.std(0)
-  return mu + sigma * jax.random.normal(key, mu.shape)
+def _its(key, mean, std, y_min, members):
+  """Independent Thompson sampling: one draw per candidate from Normal(mean, std)."""
+  return mean + std * jax.random.normal(key, mean.shape)
 
 
-def _ucb(key, preds, y_min):
-  """Lower confidence bound mu - 0.5 sigma (the original calls it ucb)."""
-  del key, y_min
-  return preds.mean(0) - 0.5 * preds.std(0)
+def _ucb(key, mean, std, y_min, members):
+  """Lower confidence bound mean - 0.5 std (the original calls it ucb)."""
+  return mean - 0.5 * std
 
 
-def _ei(key, preds, y_min):
-  """Expected improvement, with the original's sigma / 5 scaling, negated."""
-  del key
-  mu = preds.mean(0)
-  s = jnp.maximum(preds.std(0) / 5.0, 1e-12)
-  g = (y_min - mu) / s
+def _ei(key, mean, std, y_min, members):
+  """Expected improvement, with the original's std / 5 scaling, negated."""
+  s = jnp.maximum(std / 5.0, 1e-12)
+  g = (y_min - mean) / s
   return -s * (g * norm.cdf(g) + norm.pdf(g))
 
 
-def _pi(key, preds, y_min):
+def _pi(key, mean, std, y_min, members):
   """Probability of improvement, negated."""
-  del key
-  return -norm.cdf((y_min - preds.mean(0)) / jnp.maximum(preds.std(0), 1e-12))
+  return -norm.cdf((y_min - mean) / jnp.maximum(std, 1e-12))
 
 
-def _ts(key, preds, y_min):
-  """Thompson sampling: the predictions of one member chosen at random."""
-  del y_min
-  return preds[jax.random.randint(key, (), 0, preds.shape[0])]
+def _ts(key, mean, std, y_min, members):
+  """Thompson sampling: the predictions of one ensemble member chosen at random."""
+  return members[jax.random.randint(key, (), 0, members.shape[0])]
 
 
-def _exploit(key, preds, y_min):
+def _exploit(key, mean, std, y_min, members):
   """The mean prediction alone."""
-  del key, y_min
-  return preds.mean(0)
+  return mean
 
 
 ACQ_FNS = {'its': _its, 'ucb': _ucb, 'ei': _ei, 'pi': _pi, 'ts': _ts, 'exploit': _exploit}
+NEEDS_MEMBERS = ('ts',)
 
 
-def score(acq_fn, key, preds, y_min):
-  """``float32[C]`` scores of ``acq_fn`` for member predictions ``preds[M, C]``."""
-  return ACQ_FNS[acq_fn](key, preds, y_min)
+def score(acq_fn, key, mean, std, y_min, members=None):
+  """``float32[C]`` scores (lower is better) from a predictive mean and standard deviation;
+  ``members[M, C]``, an ensemble's individual predictions, only for ``ts``."""
+  return ACQ_FNS[acq_fn](key, mean, std, y_min, members)
+
+
+def check_acq_fn(acq_fn, has_members=True):
+  """Refuses unknown names, and ``ts`` for a model without ensemble members."""
+  if acq_fn not in ACQ_FNS:
+    raise ValueError(f'unknown acq_fn {acq_fn!r}; accepted: {", ".join(ACQ_FNS)}')
+  if acq_fn in NEEDS_MEMBERS and not has_members:
+    raise ValueError(f'acq_fn {acq_fn!r} needs an ensemble\'s members; accepted here: '
+                     f'{", ".join(a for a in ACQ_FNS if a not in NEEDS_MEMBERS)}')
+
+
+def select(key, space, cands, valid, scores, k, seen_keys):
+  """The ``k`` valid candidates with the lowest scores; if fewer than ``k`` are valid, new
+  random architectures (not in ``seen_keys``) make up the rest."""
+  neg_best, chosen = jax.lax.top_k(-jnp.where(valid, scores, jnp.inf), k)
+  return take_valid_or_fill(key, space, spaces.take(cands, chosen), jnp.isfinite(neg_best), k,
+                            seen_keys)
 
 
 def mutation_candidates(key, space, history, num_parents=5, num_mutations=100,

@@ -13,23 +13,27 @@ PREDS = jnp.array([[9.0, 12.0, 6.0], [11.0, 12.0, 12.0], [9.0, 12.0, 6.0], [11.0
 MU, SIGMA = np.array([10.0, 12.0, 9.0]), np.array([1.0, 0.0, 3.0])
 
 
+def score(acq_fn, key, y_min):
+  return acquisition.score(acq_fn, key, PREDS.mean(0), PREDS.std(0), y_min, PREDS)
+
+
 def test_ucb_exploit():
-  np.testing.assert_allclose(acquisition.score('ucb', None, PREDS, 9.5), MU - 0.5 * SIGMA)
-  np.testing.assert_allclose(acquisition.score('exploit', None, PREDS, 9.5), MU)
+  np.testing.assert_allclose(score('ucb', None, 9.5), MU - 0.5 * SIGMA)
+  np.testing.assert_allclose(score('exploit', None, 9.5), MU)
 
 
 def test_ei_and_pi_match_the_formulas():
   s = np.maximum(SIGMA / 5, 1e-12)
   g = (9.5 - MU) / s
   ei = -s * (g * stats.norm.cdf(g) + stats.norm.pdf(g))
-  np.testing.assert_allclose(acquisition.score('ei', None, PREDS, 9.5), ei, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(score('ei', None, 9.5), ei, rtol=1e-5, atol=1e-6)
   pi = -stats.norm.cdf((9.5 - MU) / np.maximum(SIGMA, 1e-12))
-  np.testing.assert_allclose(acquisition.score('pi', None, PREDS, 9.5), pi, rtol=1e-5)
+  np.testing.assert_allclose(score('pi', None, 9.5), pi, rtol=1e-5)
 
 
 def test_its_draws_from_each_candidate_normal():
   keys = jax.random.split(jax.random.PRNGKey(0), 20000)
-  draws = np.asarray(jax.vmap(lambda k: acquisition.score('its', k, PREDS, 0.0))(keys))
+  draws = np.asarray(jax.vmap(lambda k: score('its', k, 0.0))(keys))
   np.testing.assert_allclose(draws.mean(0), MU, atol=0.06)
   np.testing.assert_allclose(draws.std(0), SIGMA, atol=0.06)
   corr = np.corrcoef(draws[:, 0], draws[:, 2])[0, 1]
@@ -38,7 +42,7 @@ def test_its_draws_from_each_candidate_normal():
 
 def test_ts_is_one_member():
   keys = jax.random.split(jax.random.PRNGKey(0), 200)
-  rows = {tuple(np.asarray(acquisition.score('ts', k, PREDS, 0.0)).tolist()) for k in keys}
+  rows = {tuple(np.asarray(score('ts', k, 0.0)).tolist()) for k in keys}
   assert rows == {(9.0, 12.0, 6.0), (11.0, 12.0, 12.0)}
 
 
@@ -88,7 +92,12 @@ def test_random_and_mutation_random_candidates():
   assert np.asarray(valid)[:500].sum() < 200
 
 
+def test_ts_is_refused_without_members():
+  with pytest.raises(ValueError, match="acq_fn 'ts' needs an ensemble's members"):
+    acquisition.check_acq_fn('ts', has_members=False)
+
+
 @pytest.mark.parametrize('acq_fn', sorted(acquisition.ACQ_FNS))
 def test_every_acquisition_function_jits(acq_fn):
-  out = jax.jit(lambda k: acquisition.score(acq_fn, k, PREDS, 9.5))(jax.random.PRNGKey(0))
+  out = jax.jit(lambda k: score(acq_fn, k, 9.5))(jax.random.PRNGKey(0))
   assert out.shape == (3,) and np.all(np.isfinite(out))

@@ -92,11 +92,11 @@ def _plot_scatter(scatter, config, path):
 
   fig, axes = plt.subplots(1, len(scatter), figsize=(4 * len(scatter), 4), squeeze=False)
   for ax, (encoding, (truth, pred)) in zip(axes[0], scatter.items()):
-    lo, hi = float(min(truth.min(), pred.min())), float(np.percentile(truth, 99))
+    lo = 0.9 * float(max(min(truth.min(), pred.min()), 0.1))
+    hi = 1.1 * float(max(truth.max(), pred.max()))
     ax.scatter(truth, pred, s=4, alpha=0.5)
     ax.plot([lo, hi], [lo, hi], 'k--', lw=1)
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(lo, hi)
+    ax.set(xscale='log', yscale='log', xlim=(lo, hi), ylim=(lo, hi))
     ax.set_title(f'{encoding}, n = {config.scatter_size}')
     ax.set_xlabel('true validation error (%)')
     ax.set_ylabel('predicted validation error (%)')

@@ -12,8 +12,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from bananas_jax import acquisition, spaces
-from bananas_jax.history import History, sample_new, take_valid_or_fill
+from bananas_jax import acquisition
+from bananas_jax.history import History, sample_new
 from bananas_jax.predictors import MetaNetEnsemble
 from bananas_jax.search.base import check_schedule
 
@@ -46,9 +46,7 @@ class Bananas:
   def __post_init__(self):
     check_schedule('bananas', self.total_queries, self.num_init, self.k)
     self.space.encoding_dim(self.encoding, self.cutoff)  # refuses unknown encodings
-    if self.acq_fn not in acquisition.ACQ_FNS:
-      raise ValueError(f'unknown acq_fn {self.acq_fn!r}; accepted: '
-                       f'{", ".join(acquisition.ACQ_FNS)}')
+    acquisition.check_acq_fn(self.acq_fn)
     if self.acq_opt not in acquisition.ACQ_OPTS:
       raise ValueError(f'unknown acq_opt {self.acq_opt!r}; accepted: '
                        f'{", ".join(acquisition.ACQ_OPTS)}')
@@ -80,13 +78,10 @@ class Bananas:
         self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
         self.mutation_rate, self.num_random)
     params = self.predictor.fit(fit_key, self.encode(state.archs), state.val_error, state.mask)
-    preds = self.predictor.predict_members(params, self.encode(cands))
-    y_min = jnp.min(state.val_error)
-    scores = jnp.where(valid, acquisition.score(self.acq_fn, acq_key, preds, y_min), jnp.inf)
-    neg_best, chosen = jax.lax.top_k(-scores, self.k)
-    # Too few valid candidates: the missing picks become new random architectures.
-    return take_valid_or_fill(fill_key, self.space, spaces.take(cands, chosen),
-                              jnp.isfinite(neg_best), self.k, state.keys)
+    members = self.predictor.predict_members(params, self.encode(cands))
+    scores = acquisition.score(self.acq_fn, acq_key, members.mean(0), members.std(0),
+                               jnp.min(state.val_error), members)
+    return acquisition.select(fill_key, self.space, cands, valid, scores, self.k, state.keys)
 
   def tell(self, state, archs, val_error):
     return state.add(self.space, archs, val_error)

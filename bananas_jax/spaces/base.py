@@ -20,6 +20,7 @@ class SearchSpace(Protocol):
 
   name: str
   encodings: tuple[str, ...]  # accepted ``encoding`` names, the default first
+  choices: tuple[int, ...]  # options of each categorical decision that builds a cell
 
   def empty(self, num: int) -> Archs:
     """A batch of ``num`` placeholder architectures (fixed-capacity buffers)."""
@@ -29,6 +30,15 @@ class SearchSpace(Protocol):
 
   def mutate(self, key: jax.Array, archs: Archs, mutation_rate: float) -> Archs:
     """One mutation of every architecture in the batch."""
+
+  def from_choices(self, choices: jax.Array) -> Archs:
+    """The architectures of decisions ``int32[B, len(choices)]`` (for policies)."""
+
+  def to_choices(self, archs: Archs) -> jax.Array:
+    """Inverse of :meth:`from_choices`."""
+
+  def neighbours(self, arch: Archs) -> Archs:
+    """Every architecture one edit away from one (unbatched) architecture, as a batch."""
 
   def canonical_key(self, archs: Archs) -> jax.Array:
     """``int32[B]``: equal exactly when two architectures count as duplicates."""

@@ -43,7 +43,8 @@ class NASBench201Space:
   """NAS-Bench-201 with the original BANANAS semantics (see docs in BANANAS.md)."""
 
   name: str = 'nasbench201'
-  encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency', 'categorical')
+  encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency', 'categorical', 'nasbot')
+  choices: tuple[int, ...] = (NUM_OPS,) * NUM_EDGES  # a policy's decisions: an op per edge
 
   def empty(self, num):
     return jnp.zeros((num, NUM_EDGES), jnp.int32)
@@ -62,6 +63,21 @@ class NASBench201Space:
     shift = jax.random.randint(op_key, archs.shape, 1, NUM_OPS, jnp.int32)
     return jnp.where(flip, (archs + shift) % NUM_OPS, archs)
 
+  def from_choices(self, choices):
+    """The architectures of a batch of decisions ``int32[B, len(choices)]``."""
+    return choices.astype(jnp.int32)
+
+  def to_choices(self, archs):
+    """Inverse of :meth:`from_choices`."""
+    return archs
+
+  def neighbours(self, arch):
+    """``int32[24, 6]``: every cell one edit away (one edge changed to another op)."""
+    shifts = jnp.arange(1, NUM_OPS)
+    edge = jnp.repeat(jnp.arange(NUM_EDGES), NUM_OPS - 1)
+    new_op = (arch[edge] + jnp.tile(shifts, NUM_EDGES)) % NUM_OPS
+    return jnp.tile(arch, (edge.shape[0], 1)).at[jnp.arange(edge.shape[0]), edge].set(new_op)
+
   def canonical_key(self, archs):
     """The base-5 number of the op list, 0..15624 (the original deduplicates by op list)."""
     return archs @ jnp.asarray(_KEY_WEIGHTS)
@@ -76,12 +92,14 @@ class NASBench201Space:
       return archs.astype(jnp.float32)
     if encoding == 'adjacency':
       return jax.nn.one_hot(archs, NUM_OPS).reshape(archs.shape[0], NUM_EDGES * NUM_OPS)
+    if encoding == 'nasbot':
+      return self._nasbot(archs)
     path = self._path(archs)
     return path if encoding == 'path' else path[:, :cutoff]
 
   def encoding_dim(self, encoding='trunc_path', cutoff=40):
     dims = {'categorical': NUM_EDGES, 'adjacency': NUM_EDGES * NUM_OPS, 'path': PATH_DIM,
-            'trunc_path': cutoff}
+            'trunc_path': cutoff, 'nasbot': NUM_OPS + 8}
     if encoding not in dims:
       raise ValueError(f'unknown encoding {encoding!r} for {self.name}; '
                        f'accepted: {", ".join(self.encodings)}')
@@ -94,6 +112,17 @@ class NASBench201Space:
     codes = archs[:, _PATH_EDGES]  # [B, 4 paths, 3 steps]
     index = jnp.sum(codes * _PATH_WEIGHTS, axis=-1) + _PATH_OFFSETS  # [B, 4]
     return jnp.max(jax.nn.one_hot(index, PATH_DIM), axis=1)
+
+  def _nasbot(self, archs):
+    """NASBOT-like features: op counts, then the sorted in- and out-degrees of the 4 nodes
+    counting only edges that are not 'none' (a 'none' edge carries nothing)."""
+    counts = jax.nn.one_hot(archs, NUM_OPS).sum(axis=1)
+    live = (archs != OPS.index('none')).astype(jnp.float32)
+    src, dst = np.array(EDGES).T
+    out_degree = live @ jnp.asarray(np.eye(4)[src])
+    in_degree = live @ jnp.asarray(np.eye(4)[dst])
+    return jnp.concatenate([counts, jnp.sort(in_degree, axis=1), jnp.sort(out_degree, axis=1)],
+                           axis=1)
 
   def to_string(self, arch):
     names = [OPS[int(c)] for c in np.asarray(arch)]
