@@ -18,7 +18,7 @@ from absl import logging
 from bananas_jax import benchmarks, results, search, spaces
 
 # Fields that do not change any trial's result: they may differ when a run is resumed.
-_RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir')
+_RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir', 'name')
 
 
 def algorithm_names(config):
@@ -52,25 +52,37 @@ def workdir_of(config):
   if config.workdir:
     return pathlib.Path(config.workdir)
   noisy = '_noisy' if config.noisy else ''
-  return pathlib.Path('runs') / f'{config.search_space}_{config.dataset}_{config.fidelity}ep{noisy}'
+  return pathlib.Path('runs') / (f'{config.name}_{config.search_space}_{config.dataset}_'
+                                 f'{config.fidelity}ep{noisy}')
 
 
-def prepare_workdir(workdir, config):
-  """Creates the workdir and writes ``config.json``; refuses one that holds another run."""
-  config_dict = config.to_dict()
+def prepare_workdir(workdir, config, records_path):
+  """Creates the workdir, checks it against ``config.json`` and rewrites that file.
+
+  A workdir holds one experiment: the shared fields (everything but the resumable ones and
+  the algorithms' sections) and the section of every algorithm that already has records
+  must match, so new algorithms and more trials can be added to a run, but no record is
+  ever mixed with one made under other settings. Returns the records found.
+  """
+  current = config.to_dict()
   path = workdir / 'config.json'
   try:
     workdir.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-      old = json.loads(path.read_text())
-      changed = sorted(k for k in set(old) | set(config_dict)
-                       if k not in _RESUMABLE_FIELDS and old.get(k) != config_dict.get(k))
-      if changed:
-        raise ValueError(f'workdir {workdir} holds a run with a different config (fields '
-                         f'{", ".join(changed)}); choose another --config.workdir')
-    results.write_json_atomic(path, config_dict)
+    old = json.loads(path.read_text()) if path.exists() else {}
+    records = results.read_records(records_path)
+    with_records = {r['algorithm'] for r in records}
+    sections = {k for k in set(old) | set(current)
+                if isinstance(old.get(k, current.get(k)), dict)}
+    compared = [k for k in set(old) | set(current) if k not in _RESUMABLE_FIELDS and
+                (k not in sections or k in with_records)]
+    changed = sorted(k for k in compared if k in old and old.get(k) != current.get(k))
+    if changed:
+      raise ValueError(f'workdir {workdir} holds a run with a different config (fields '
+                       f'{", ".join(changed)}); choose another --config.workdir')
+    results.write_json_atomic(path, {**old, **current})
   except OSError as e:
     raise ValueError(f'workdir {workdir} cannot be written: {e}') from e
+  return records
 
 
 def reference(benchmark):
@@ -124,9 +136,8 @@ def run_search(config):
   """Runs (or resumes) the experiment of ``config``; returns the summary dict."""
   benchmark, algorithms = build(config)
   workdir = workdir_of(config)
-  prepare_workdir(workdir, config)
   records_path = workdir / 'results.jsonl'
-  records = results.read_records(records_path)
+  records = prepare_workdir(workdir, config, records_path)
   queries = list(range(10, config.total_queries + 1, 10))
   if not queries or queries[-1] != config.total_queries:
     queries.append(config.total_queries)

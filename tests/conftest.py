@@ -5,6 +5,7 @@ import os
 if '--xla_force_host_platform_device_count' not in os.environ.get('XLA_FLAGS', ''):
   os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +
                              ' --xla_force_host_platform_device_count=2').strip()
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')  # see launch/__init__.py
 
 import pytest
 

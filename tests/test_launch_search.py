@@ -62,6 +62,20 @@ def test_workdir_of_another_run_is_refused(tmp_path):
   experiment.run_search(small_config(tmp_path))
   with pytest.raises(ValueError, match='different config.*dataset'):
     experiment.run_search(small_config(tmp_path, dataset='cifar100'))
+  changed = small_config(tmp_path)
+  changed.random_search.k = 20
+  with pytest.raises(ValueError, match='different config.*random_search'):
+    experiment.run_search(changed)
+
+
+def test_algorithms_can_be_added_to_a_run(tmp_path):
+  experiment.run_search(small_config(tmp_path))
+  config = small_config(tmp_path, algorithms='random_search,local_search')
+  config.bananas.epochs = 3  # bananas has no records: its section may change
+  summary = experiment.run_search(config)
+  assert set(summary['algorithms']) == {'random_search', 'local_search'}
+  saved = json.loads((tmp_path / 'config.json').read_text())
+  assert saved['algorithms'] == 'random_search,local_search'
 
 
 @pytest.mark.parametrize('overrides,message', [

@@ -1,22 +1,64 @@
 """A Gaussian process over architectures with a distance kernel a^2 exp(-d / l^2).
 
-The distance ``d`` is the L1 distance between feature vectors (path encodings count the
-paths two cells do not share; the one-hot adjacency encoding counts edit pairs). The
-training set is a masked fixed-capacity buffer: padded rows are decoupled with unit
-diagonal and zero targets, so they change neither the posterior nor the likelihood.
-The prior mean is the mean of the observed targets.
+It works on distance matrices, so any distance between cells plugs in. The training set
+is a masked fixed-capacity buffer: padded rows are decoupled with unit diagonal and zero
+targets, so they change neither the posterior nor the likelihood. The prior mean is the
+mean of the observed targets.
+
+The Cholesky factorisation and the triangular solves are written as JAX loops rather than
+LAPACK calls: with several CPU devices (the runner's split of trials across cores), XLA's
+batched LAPACK calls deadlock (seen with jax 0.10.2), and at n = 150 the loops cost
+little.
 """
 
 import dataclasses
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
+
+
+def cholesky(a):
+  """Lower Cholesky factor of a symmetric positive definite ``a[n, n]``, column by column."""
+  n = a.shape[0]
+  idx = jnp.arange(n)
+
+  def column(j, low):
+    row = jnp.where(idx < j, low[j], 0.0)  # the finished part of row j
+    diag = jnp.sqrt(a[j, j] - row @ row)
+    below = (a[:, j] - low @ row) / diag
+    return low.at[:, j].set(jnp.where(idx > j, below, jnp.where(idx == j, diag, 0.0)))
+
+  return jax.lax.fori_loop(0, n, column, jnp.zeros_like(a))
+
+
+def solve_lower(low, b):
+  """``x`` with ``low @ x = b`` (forward substitution); ``b`` is ``[n]`` or ``[n, m]``."""
+
+  def row(i, x):
+    return x.at[i].set((b[i] - low[i] @ x) / low[i, i])  # rows >= i of x are still 0
+
+  return jax.lax.fori_loop(0, b.shape[0], row, jnp.zeros_like(b))
+
+
+def solve_lower_transposed(low, b):
+  """``x`` with ``low.T @ x = b`` (back substitution)."""
+  n = b.shape[0]
+
+  def row(k, x):
+    i = n - 1 - k
+    return x.at[i].set((b[i] - low[:, i] @ x) / low[i, i])  # rows <= i of x are still 0
+
+  return jax.lax.fori_loop(0, n, row, jnp.zeros_like(b))
 
 
 def l1_distances(xa, xb):
   """``[Na, Nb]`` L1 distances between rows."""
   return jnp.sum(jnp.abs(xa[:, None, :] - xb[None, :, :]), axis=-1)
+
+
+def binary_l1_distances(xa, xb):
+  """L1 distances between 0/1 rows as one matmul: |a| + |b| - 2 a.b (exact in float32)."""
+  return xa.sum(1)[:, None] + xb.sum(1)[None, :] - 2.0 * xa @ xb.T
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,11 +78,11 @@ class GaussianProcess:
     pair = mask[:, None] & mask[None, :]
     k = jnp.where(pair, amplitude**2 * jnp.exp(-d_train / length_scale**2), 0.0)
     k = k + jnp.diag(jnp.where(mask, self.noise, 1.0))
-    chol = jnp.linalg.cholesky(k)
+    chol = cholesky(k)
     n = jnp.sum(mask)
     prior_mean = jnp.sum(jnp.where(mask, y, 0.0)) / n
     centred = jnp.where(mask, y - prior_mean, 0.0)
-    alpha = jsl.cho_solve((chol, True), centred)
+    alpha = solve_lower_transposed(chol, solve_lower(chol, centred))
     log_ml = (-0.5 * centred @ alpha - jnp.sum(jnp.where(mask, jnp.log(jnp.diag(chol)), 0.0))
               - 0.5 * n * jnp.log(2 * jnp.pi))
     return chol, alpha, prior_mean, log_ml
@@ -56,14 +98,14 @@ class GaussianProcess:
     best = jnp.argmax(jnp.where(jnp.isfinite(log_ml), log_ml, -jnp.inf))
     return ls[best], amp[best]
 
-  def posterior(self, x_train, y, mask, x_test):
-    """Posterior mean and standard deviation at ``x_test``."""
-    d_train = l1_distances(x_train, x_train)
+  def posterior(self, d_train, d_cross, y, mask):
+    """Posterior mean and standard deviation at test points, from the distances among the
+    training points ``d_train[N, N]`` and to the test points ``d_cross[N, T]``."""
     length_scale, amplitude = self.hypers(d_train, y, mask)
     chol, alpha, prior_mean, _ = self._solve(d_train, y, mask, length_scale, amplitude)
-    k_cross = amplitude**2 * jnp.exp(-l1_distances(x_train, x_test) / length_scale**2)
+    k_cross = amplitude**2 * jnp.exp(-d_cross / length_scale**2)
     k_cross = jnp.where(mask[:, None], k_cross, 0.0)
     mean = prior_mean + k_cross.T @ alpha
-    v = jsl.solve_triangular(chol, k_cross, lower=True)
+    v = solve_lower(chol, k_cross)
     var = amplitude**2 - jnp.sum(v * v, axis=0)
     return mean, jnp.sqrt(jnp.maximum(var, 0.0))

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from bananas_jax import acquisition
 from bananas_jax.history import History, sample_new
-from bananas_jax.predictors.gp import GaussianProcess
+from bananas_jax.predictors import gp
 from bananas_jax.search.base import check_schedule
 
 DISTANCES = ('path', 'trunc_path', 'adjacency', 'nasbot')
@@ -51,11 +51,17 @@ class GPBayesOpt:
 
   @property
   def model(self):
-    return GaussianProcess(self.length_scale, self.amplitude, self.noise, self.fit_hypers)
+    return gp.GaussianProcess(self.length_scale, self.amplitude, self.noise, self.fit_hypers)
 
-  def encode(self, archs):
-    x = self.space.encode(archs, self.distance, self.cutoff)
-    return x / 2 if self.distance == 'adjacency' else x  # one-hot: count each edit once
+  def distances(self, archs_a, archs_b):
+    """L1 distances between encodings: paths not shared, edits (one-hot pairs / 2), or
+    NASBOT-like feature differences."""
+    xa = self.space.encode(archs_a, self.distance, self.cutoff)
+    xb = self.space.encode(archs_b, self.distance, self.cutoff)
+    if self.distance == 'nasbot':
+      return gp.l1_distances(xa, xb)
+    d = gp.binary_l1_distances(xa, xb)
+    return d / 2 if self.distance == 'adjacency' else d
 
   def init(self, key):
     del key
@@ -67,8 +73,9 @@ class GPBayesOpt:
     cand_key, acq_key, fill_key = jax.random.split(key, 3)
     cands, valid = acquisition.mutation_candidates(
         cand_key, self.space, state, self.num_parents, self.num_mutations, self.mutation_rate)
-    mean, std = self.model.posterior(self.encode(state.archs), state.val_error, state.mask,
-                                     self.encode(cands))
+    mean, std = self.model.posterior(self.distances(state.archs, state.archs),
+                                     self.distances(state.archs, cands), state.val_error,
+                                     state.mask)
     scores = acquisition.score(self.acq_fn, acq_key, mean, std, jnp.min(state.val_error))
     return acquisition.select(fill_key, self.space, cands, valid, scores, self.k, state.keys)
 

@@ -3,7 +3,9 @@
   python -m launch.search --config=experiments/configs/nasbench201.py
 
 Every field can be overridden on the command line, e.g. ``--config.dataset=cifar100``,
-``--config.trials=100``, ``--config.bananas.acq_fn=ucb``.
+``--config.trials=100``, ``--config.bananas.acq_fn=ucb``. All the paper's baselines have
+their section here, so one run compares any list of them on the same seeds:
+``--config.algorithms=bananas,random_search,evolution,local_search,gp_bo,reinforce``.
 """
 
 import ml_collections
@@ -20,7 +22,8 @@ def get_config():
   config.trial_batch = 50  # trials run together in one vmapped batch
   config.total_queries = 150
   config.seed = 0  # trial t uses seed + t
-  config.workdir = ''  # '' means runs/<search_space>_<dataset>_<fidelity>ep[_noisy]
+  config.name = 'search'
+  config.workdir = ''  # '' means runs/<name>_<search_space>_<dataset>_<fidelity>ep[_noisy]
 
   # The original BANANAS defaults (see bananas_jax.search.bananas.Bananas).
   config.bananas = ml_collections.ConfigDict(dict(
@@ -29,4 +32,14 @@ def get_config():
       num_ensemble=5, num_layers=10, width=20, learning_rate=0.01, epochs=150,
       batch_size=32, loss='mae'))
   config.random_search = ml_collections.ConfigDict(dict(num_init=10, k=10))
+  config.evolution = ml_collections.ConfigDict(dict(
+      num_init=10, k=1, population_size=30, tournament_size=10, mutation_rate=1.0,
+      num_mutations=100))
+  config.local_search = ml_collections.ConfigDict(dict(num_init=10))
+  config.gp_bo = ml_collections.ConfigDict(dict(
+      num_init=10, k=1, distance='path', cutoff=40, length_scale=3.0, amplitude=1.5,
+      noise=1e-5, fit_hypers=False, acq_fn='ucb', num_parents=5, num_mutations=100,
+      mutation_rate=1.0))
+  config.reinforce = ml_collections.ConfigDict(dict(
+      num_init=10, k=1, learning_rate=0.1, baseline_decay=0.9))
   return config

@@ -1,0 +1,52 @@
+"""The paper's BANANAS ablations on NAS-Bench-201, each variant a labelled algorithm.
+
+  python -m launch.search --config=experiments/configs/ablations.py:encoding
+  python -m launch.search --config=experiments/configs/ablations.py:acq_fn
+  python -m launch.search --config=experiments/configs/ablations.py:acq_opt
+  python -m launch.search --config=experiments/configs/ablations.py:ensemble
+  python -m launch.search --config=experiments/configs/ablations.py:model
+
+Each runs its variants beside default BANANAS on the same seeds (``--config.dataset`` and
+``--config.trials`` as usual) into ``runs/ablation_<name>_nasbench201_<dataset>_200ep``.
+"""
+
+import ml_collections
+
+from experiments.configs import nasbench201
+
+VARIANTS = {
+    'encoding': {
+        'bananas_adjacency': dict(encoding='adjacency'),
+        'bananas_path': dict(encoding='path'),
+        'bananas_trunc30': dict(encoding='trunc_path', cutoff=30),
+        'bananas_categorical': dict(encoding='categorical'),
+    },
+    'acq_fn': {f'bananas_{fn}': dict(acq_fn=fn) for fn in ('ucb', 'ei', 'pi', 'ts', 'exploit')},
+    'acq_opt': {
+        'bananas_random_cands': dict(acq_opt='random'),
+        'bananas_mutation_random': dict(acq_opt='mutation_random'),
+    },
+    'ensemble': {
+        'bananas_single_net': dict(num_ensemble=1, acq_fn='exploit'),
+        'bananas_ensemble3': dict(num_ensemble=3),
+    },
+    'model': {
+        # BANANAS' loop with a GP on the path distance as its model.
+        'bananas_gp_path': dict(algorithm='gp_bo', distance='path', k=10, acq_fn='its'),
+    },
+}
+
+
+def get_config(ablation='encoding'):
+  if ablation not in VARIANTS:
+    raise ValueError(f'unknown ablation {ablation!r}; accepted: {", ".join(VARIANTS)}')
+  config = nasbench201.get_config()
+  for label, settings in VARIANTS[ablation].items():
+    section = dict(settings)
+    base = section.pop('algorithm', 'bananas')
+    config[label] = ml_collections.ConfigDict({**config[base].to_dict(), 'algorithm': base,
+                                               **section})
+  config.algorithms = ','.join(['bananas', *VARIANTS[ablation]])
+  config.trials = 50
+  config.name = f'ablation_{ablation}'
+  return config

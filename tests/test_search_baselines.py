@@ -1,0 +1,155 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from bananas_jax import search, spaces
+from bananas_jax.benchmarks import nasbench201
+from bananas_jax.predictors import gp
+from bananas_jax.search import runner
+
+SPACE = spaces.get('nasbench201')
+# Small settings per algorithm, so every check runs in seconds.
+SMALL = {
+    'evolution': {},
+    'local_search': {},
+    'gp_bo': {'k': 5},
+    'reinforce': {'k': 5},
+}
+DEDUPLICATES = ('evolution', 'local_search', 'gp_bo')
+
+
+@pytest.mark.parametrize('name', sorted(SMALL))
+def test_exact_queries_alone_equals_batch_and_deterministic(cifar10, name):
+  algo = search.make(name, SPACE, 30, SMALL[name])
+  batch = search.run_trials(algo, cifar10, [0, 1, 2, 3, 4])
+  alone = search.run_trials(algo, cifar10, [3])
+  again = search.run_trials(algo, cifar10, [0, 1, 2, 3, 4])
+  assert batch.rows.shape == (5, 30)
+  np.testing.assert_array_equal(batch.rows[3], alone.rows[0])
+  np.testing.assert_array_equal(batch.rows, again.rows)
+  if name in DEDUPLICATES:
+    assert all(len(set(r.tolist())) == 30 for r in batch.rows)
+
+
+@pytest.mark.parametrize('name', sorted(SMALL))
+def test_step_by_step_equals_the_runner(cifar10, name):
+  algo = search.make(name, SPACE, 20, SMALL[name])
+  init_key, step_root = runner.trial_keys([7])
+  state = algo.init(init_key[0])
+  ask = jax.jit(algo.ask, static_argnames='initial')
+  tell = jax.jit(algo.tell)
+  rows = []
+  for i in range(search.num_steps(algo)):
+    ask_key, query_key = jax.random.split(jax.random.fold_in(step_root[0], i))
+    archs = ask(ask_key, state, initial=i == 0)
+    evaluation = cifar10.query(query_key, archs)
+    state = tell(state, archs, evaluation.val_error)
+    rows.extend(np.asarray(evaluation.row).tolist())
+  np.testing.assert_array_equal(rows, search.run_trials(algo, cifar10, [7]).rows[0])
+
+
+def test_evolution_and_local_search_beat_random_search(cifar10):
+  seeds = np.arange(40)
+  final = {}
+  for name in ('random_search', 'evolution', 'local_search'):
+    out = search.run_trials(search.make(name, SPACE, 100), cifar10, seeds)
+    final[name] = search.best_by_validation(out.val_error, out.test_error, [100])[1].mean()
+  assert final['evolution'] < final['random_search'] - 0.15, final
+  assert final['local_search'] < final['random_search'] - 0.15, final
+
+
+def test_local_search_climbs_from_the_best_initial_cell(cifar10):
+  out = search.run_trials(search.make('local_search', SPACE, 20), cifar10, [0])
+  ops = nasbench201.read_table()['ops']
+  best = out.rows[0, np.argmin(out.val_error[0, :10])]
+  assert (ops[out.rows[0, 10]] != ops[best]).sum() == 1  # the 11th query: a neighbour
+
+
+def test_neighbours_are_all_single_edits():
+  arch = jnp.array([0, 1, 2, 3, 4, 0])
+  nbrs = np.asarray(SPACE.neighbours(arch))
+  assert nbrs.shape == (24, 6)
+  assert len({tuple(n) for n in nbrs}) == 24
+  assert np.all((nbrs != np.asarray(arch)).sum(1) == 1)
+
+
+def numpy_posterior(d_train, d_cross, y, length_scale, amplitude, noise):
+  k = amplitude**2 * np.exp(-d_train / length_scale**2) + noise * np.eye(len(y))
+  ks = amplitude**2 * np.exp(-d_cross / length_scale**2)
+  mu0 = y.mean()
+  mean = mu0 + ks.T @ np.linalg.solve(k, y - mu0)
+  var = amplitude**2 - np.sum(ks * np.linalg.solve(k, ks), axis=0)
+  return mean, np.sqrt(np.maximum(var, 0))
+
+
+def test_gp_posterior_matches_numpy_and_ignores_padding():
+  archs = SPACE.sample(jax.random.PRNGKey(0), 12)
+  x = np.asarray(SPACE.encode(archs, 'path'), np.float64)
+  d = np.abs(x[:, None] - x[None]).sum(-1)
+  y = np.linspace(8, 14, 12)
+  model = gp.GaussianProcess(noise=1e-2)
+  ref_mean, ref_std = numpy_posterior(d[:8, :8], d[:8, 8:], y[:8], 3.0, 1.5, 1e-2)
+  pad = lambda a, value: np.pad(a, [(0, 4)] + [(0, 0)] * (a.ndim - 1), constant_values=value)
+  d_train = pad(pad(d[:8, :8], 7.0).T, 7.0).T  # 4 padded rows and columns of junk
+  mean, std = model.posterior(jnp.asarray(d_train, jnp.float32),
+                              jnp.asarray(pad(d[:8, 8:], 7.0), jnp.float32),
+                              jnp.asarray(pad(y[:8], np.inf), jnp.float32), jnp.arange(12) < 8)
+  np.testing.assert_allclose(mean, ref_mean, rtol=1e-4)
+  np.testing.assert_allclose(std, ref_std, rtol=1e-3, atol=1e-4)
+
+
+def test_binary_l1_distances_are_exact():
+  x = SPACE.encode(SPACE.sample(jax.random.PRNGKey(1), 30), 'path')
+  np.testing.assert_array_equal(gp.binary_l1_distances(x, x), gp.l1_distances(x, x))
+
+
+def test_gp_hypers_by_marginal_likelihood_pick_from_the_grid():
+  archs = SPACE.sample(jax.random.PRNGKey(0), 20)
+  x = SPACE.encode(archs, 'path')
+  d = gp.binary_l1_distances(x, x)
+  y = 10 + 3 * x[:, :5].sum(1)
+  model = gp.GaussianProcess(fit_hypers=True, noise=1e-3)
+  length_scale, amplitude = model.hypers(d, y, jnp.ones(20, bool))
+  assert float(length_scale) in model.length_scale_grid
+  assert float(amplitude) in model.amplitude_grid
+
+
+def test_reinforce_policy_learns_toward_better_cells(cifar10):
+  algo = search.make('reinforce', SPACE, 150, {'k': 10})
+  out = search.run_trials(algo, cifar10, [0])
+  assert out.val_error[0, -20:].mean() < out.val_error[0, :20].mean()
+
+
+@pytest.mark.parametrize('name,settings,message', [
+    ('gp_bo', {'distance': 'graph'}, "unknown distance 'graph'; accepted: path"),
+    ('gp_bo', {'acq_fn': 'ts'}, "acq_fn 'ts' needs an ensemble's members"),
+    ('evolution', {'tournament_size': 0}, 'tournament_size must be at least 1'),
+    ('local_search', {'k': 5}, "unknown setting 'k' for local_search"),
+    ('reinforce', {'baseline_decay': 1.5}, r'baseline_decay must be in \[0, 1\)'),
+])
+def test_bad_settings(name, settings, message):
+  with pytest.raises(ValueError, match=message):
+    search.make(name, SPACE, 150, settings)
+
+
+def test_variant_labels_name_their_algorithm():
+  algo = search.make('bananas_adjacency', SPACE, 150,
+                     {'algorithm': 'bananas', 'encoding': 'adjacency'})
+  assert isinstance(algo, search.Bananas) and algo.encoding == 'adjacency'
+  with pytest.raises(ValueError, match="unknown algorithm 'banana'"):
+    search.make('x', SPACE, 150, {'algorithm': 'banana'})
+
+
+def test_cholesky_and_solves_match_numpy():
+  rng = np.random.default_rng(0)
+  m = rng.normal(size=(9, 9))
+  a = m @ m.T + 9 * np.eye(9)
+  b = rng.normal(size=(9, 4))
+  low = np.asarray(gp.cholesky(jnp.asarray(a, jnp.float32)))
+  np.testing.assert_allclose(low, np.linalg.cholesky(a), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(gp.solve_lower(jnp.asarray(low), jnp.asarray(b, jnp.float32)),
+                             np.linalg.solve(low, b), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(
+      gp.solve_lower_transposed(jnp.asarray(low), jnp.asarray(b[:, 0], jnp.float32)),
+      np.linalg.solve(low.T, b[:, 0]), rtol=1e-4, atol=1e-5)
