@@ -13,13 +13,12 @@ import jax
 import jax.numpy as jnp
 
 from bananas_jax import acquisition
-from bananas_jax.history import History, sample_new
 from bananas_jax.predictors import MetaNetEnsemble
-from bananas_jax.search.base import check_schedule
+from bananas_jax.search.base import HistorySearch, check_schedule
 
 
 @dataclasses.dataclass(frozen=True)
-class Bananas:
+class Bananas(HistorySearch):
   """BANANAS with the original defaults; every field is a config field for ablations."""
 
   space: Any
@@ -50,7 +49,7 @@ class Bananas:
     if self.acq_opt not in acquisition.ACQ_OPTS:
       raise ValueError(f'unknown acq_opt {self.acq_opt!r}; accepted: '
                        f'{", ".join(acquisition.ACQ_OPTS)}')
-    self.predictor  # validates the predictor fields
+    _ = self.predictor  # building it validates the predictor fields
     capacity = {'mutation': self.num_parents * self.num_mutations, 'random': self.num_random,
                 'mutation_random': self.num_parents * self.num_mutations + self.num_random}
     if capacity[self.acq_opt] < self.k:
@@ -63,16 +62,12 @@ class Bananas:
                            width=self.width, learning_rate=self.learning_rate,
                            epochs=self.epochs, batch_size=self.batch_size, loss=self.loss)
 
-  def init(self, key):
-    del key
-    return History.empty(self.space, self.total_queries)
-
   def encode(self, archs):
     return self.space.encode(archs, self.encoding, self.cutoff)
 
   def ask(self, key, state, initial):
     if initial:
-      return sample_new(key, self.space, self.num_init, state.keys)
+      return self.initial_archs(key, state)
     cand_key, fit_key, acq_key, fill_key = jax.random.split(key, 4)
     cands, valid = acquisition.candidates(
         self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
@@ -82,6 +77,3 @@ class Bananas:
     scores = acquisition.score(self.acq_fn, acq_key, members.mean(0), members.std(0),
                                jnp.min(state.val_error), members)
     return acquisition.select(fill_key, self.space, cands, valid, scores, self.k, state.keys)
-
-  def tell(self, state, archs, val_error):
-    return state.add(self.space, archs, val_error)

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import jax
 
+from bananas_jax.history import History, sample_new
+
 
 class Algorithm(Protocol):
   """A search algorithm over one search space.
@@ -31,6 +33,23 @@ class Algorithm(Protocol):
 
   def tell(self, state: Any, archs: Any, val_error: jax.Array) -> Any:
     """The state after learning the validation errors (%) of ``archs``."""
+
+
+class HistorySearch:
+  """Shared ``init`` and ``tell`` for algorithms whose whole state is the query history,
+  and their random first batch (for dataclasses with ``space``, ``total_queries``,
+  ``num_init``)."""
+
+  def init(self, key):
+    del key
+    return History.empty(self.space, self.total_queries)
+
+  def tell(self, state, archs, val_error):
+    return state.add(self.space, archs, val_error)
+
+  def initial_archs(self, key, state):
+    """``num_init`` distinct random architectures."""
+    return sample_new(key, self.space, self.num_init, state.keys)
 
 
 def num_steps(algorithm: Algorithm) -> int:

@@ -7,12 +7,12 @@ import jax
 import jax.numpy as jnp
 
 from bananas_jax import spaces
-from bananas_jax.history import History, novel, sample_new, take_valid_or_fill
-from bananas_jax.search.base import check_schedule
+from bananas_jax.history import novel, take_valid_or_fill
+from bananas_jax.search.base import HistorySearch, check_schedule
 
 
 @dataclasses.dataclass(frozen=True)
-class RegularizedEvolution:
+class RegularizedEvolution(HistorySearch):
   """Tournament selection, mutation, and ageing: the oldest member leaves the population.
 
   Each child joins the population and the oldest member leaves, so the population is
@@ -36,13 +36,9 @@ class RegularizedEvolution:
       if getattr(self, name) < 1:
         raise ValueError(f'evolution: {name} must be at least 1, got {getattr(self, name)}')
 
-  def init(self, key):
-    del key
-    return History.empty(self.space, self.total_queries)
-
   def ask(self, key, state, initial):
     if initial:
-      return sample_new(key, self.space, self.num_init, state.keys)
+      return self.initial_archs(key, state)
     pick_key, mutate_key, fill_key = jax.random.split(key, 3)
     size = jnp.minimum(state.count, self.population_size)
     ages = jax.random.randint(pick_key, (self.k, self.tournament_size), 0, size)
@@ -57,7 +53,3 @@ class RegularizedEvolution:
     first = jnp.arange(self.k) * self.num_mutations + jnp.argmax(fresh, axis=1)
     return take_valid_or_fill(fill_key, self.space, spaces.take(children, first),
                               jnp.any(fresh, axis=1), self.k, state.keys)
-
-  def tell(self, state, archs, val_error):
-    return state.add(self.space, archs, val_error)
-

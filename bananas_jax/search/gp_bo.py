@@ -13,15 +13,14 @@ import jax
 import jax.numpy as jnp
 
 from bananas_jax import acquisition
-from bananas_jax.history import History, sample_new
 from bananas_jax.predictors import gp
-from bananas_jax.search.base import check_schedule
+from bananas_jax.search.base import HistorySearch, check_schedule
 
 DISTANCES = ('path', 'trunc_path', 'adjacency', 'nasbot')
 
 
 @dataclasses.dataclass(frozen=True)
-class GPBayesOpt:
+class GPBayesOpt(HistorySearch):
   """GP-BO; every field is a config field."""
 
   space: Any
@@ -63,13 +62,9 @@ class GPBayesOpt:
     d = gp.binary_l1_distances(xa, xb)
     return d / 2 if self.distance == 'adjacency' else d
 
-  def init(self, key):
-    del key
-    return History.empty(self.space, self.total_queries)
-
   def ask(self, key, state, initial):
     if initial:
-      return sample_new(key, self.space, self.num_init, state.keys)
+      return self.initial_archs(key, state)
     cand_key, acq_key, fill_key = jax.random.split(key, 3)
     cands, valid = acquisition.mutation_candidates(
         cand_key, self.space, state, self.num_parents, self.num_mutations, self.mutation_rate)
@@ -78,6 +73,3 @@ class GPBayesOpt:
                                      state.mask)
     scores = acquisition.score(self.acq_fn, acq_key, mean, std, jnp.min(state.val_error))
     return acquisition.select(fill_key, self.space, cands, valid, scores, self.k, state.keys)
-
-  def tell(self, state, archs, val_error):
-    return state.add(self.space, archs, val_error)

@@ -3,12 +3,12 @@
 import dataclasses
 from typing import Any
 
-from bananas_jax.search.base import check_schedule
-from bananas_jax.history import History, sample_new
+from bananas_jax.history import sample_new
+from bananas_jax.search.base import HistorySearch, check_schedule
 
 
 @dataclasses.dataclass(frozen=True)
-class RandomSearch:
+class RandomSearch(HistorySearch):
   """Queries ``total_queries`` distinct random architectures, ``k`` per step.
 
   ``num_init`` and ``k`` only set the lockstep schedule; the queried set has the same
@@ -23,12 +23,5 @@ class RandomSearch:
   def __post_init__(self):
     check_schedule('random_search', self.total_queries, self.num_init, self.k)
 
-  def init(self, key):
-    del key
-    return History.empty(self.space, self.total_queries)
-
   def ask(self, key, state, initial):
     return sample_new(key, self.space, self.num_init if initial else self.k, state.keys)
-
-  def tell(self, state, archs, val_error):
-    return state.add(self.space, archs, val_error)
