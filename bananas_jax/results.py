@@ -103,14 +103,15 @@ def format_table(summary, columns=(50, 100, 150)):
     return 'no finished trials'
   queries = next(iter(algos.values()))['queries']
   shown = [q for q in columns if q in queries] or [queries[-1]]
-  head = (f'{"algorithm":<16}{"trials":>7}' + ''.join(f'{"test@" + str(q):>17}' for q in shown)
+  width = max(16, *(len(name) + 2 for name in algos))
+  head = (f'{"algorithm":<{width}}{"trials":>7}' + ''.join(f'{"test@" + str(q):>17}' for q in shown)
           + f'{"median":>9}{"optimum":>9}{"s/trial":>9}')
   lines = [head, '-' * len(head)]
   for name, s in sorted(algos.items(), key=lambda kv: kv[1]['test_error_mean'][-1]):
     cells = ''.join(
         f'{s["test_error_mean"][queries.index(q)]:>9.3f} +- {s["test_error_stderr"][queries.index(q)]:<4.2f}'
         for q in shown)
-    lines.append(f'{name:<16}{s["trials"]:>7}{cells}{s["test_error_median"][-1]:>9.3f}'
+    lines.append(f'{name:<{width}}{s["trials"]:>7}{cells}{s["test_error_median"][-1]:>9.3f}'
                  f'{s["reached_optimum"]:>5}/{s["trials"]:<3}{s["seconds_per_trial"]:>9.3f}')
   ref = summary['benchmark']
   lines.append(f'test error (%) of the best-by-validation architecture after q queries; '

@@ -29,7 +29,7 @@ class Algorithm(Protocol):
     """The state of a trial before its first query."""
 
   def ask(self, key: jax.Array, state: Any, initial: bool) -> Any:
-    """Architectures to query next, never one queried before in this trial."""
+    """Architectures to query next; all but on-policy REINFORCE never repeat a query."""
 
   def tell(self, state: Any, archs: Any, val_error: jax.Array) -> Any:
     """The state after learning the validation errors (%) of ``archs``."""
