@@ -40,7 +40,7 @@ class LocalSearch:
     check_schedule('local_search', self.total_queries, self.num_init, self.k)
 
   def init(self, key):
-    one = jax.tree.map(lambda a: a[0], self.space.empty(1))
+    one = spaces.take(self.space.empty(1), 0)
     inf = jnp.array(jnp.inf, jnp.float32)
     return LocalSearchState(History.empty(self.space, self.total_queries), one, inf, key,
                             jnp.zeros((), jnp.int32), one, inf)
@@ -66,9 +66,9 @@ class LocalSearch:
     new_order = jax.random.fold_in(state.order_key, history.count)
     if val_error.shape[0] > 1:  # the initial batch (k is 1): start from its best
       best = jnp.argmin(val_error)
-      return state._replace(history=history, current=_row(archs, best),
+      return state._replace(history=history, current=spaces.take(archs, best),
                             current_val=val_error[best], order_key=new_order)
-    return self._tell_one(state, history, _row(archs, 0), val_error[0], new_order)
+    return self._tell_one(state, history, spaces.take(archs, 0), val_error[0], new_order)
 
   def _tell_one(self, state, history, arch, val, new_order):
     _, found = self._next_neighbour(state)
@@ -90,7 +90,3 @@ class LocalSearch:
         order_key=jnp.where(move, new_order, state.order_key),
         restart_left=jnp.where(restarting, left, 0),
         restart_best=best, restart_best_val=best_val)
-
-
-def _row(archs, i):
-  return jax.tree.map(lambda a: a[i], archs)

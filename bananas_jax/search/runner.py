@@ -39,24 +39,23 @@ def trial_mesh():
   return Mesh(np.array(jax.local_devices()), ('trials',))
 
 
-def _over_trials(fn, mesh, num_replicated):
-  """``fn`` vmapped over trials, each device running its own share with no communication."""
-  in_axes = (None,) * num_replicated + (0, 0)
-  in_specs = (P(),) * num_replicated + (P('trials'), P('trials'))
+def _over_trials(fn, mesh, in_axes):
+  """``fn`` vmapped over trials (``in_axes``: 0 for per-trial arguments, None for shared
+  ones), each device running its own share of trials with no communication."""
+  in_specs = tuple(P() if axis is None else P('trials') for axis in in_axes)
   return jax.shard_map(jax.vmap(fn, in_axes=in_axes), mesh=mesh, in_specs=in_specs,
                        out_specs=P('trials'), check_vma=False)
 
 
 @functools.partial(jax.jit, static_argnames=('algorithm', 'mesh'))
 def _init_trials(algorithm, mesh, keys):
-  init = lambda key, unused: algorithm.init(key)
-  return _over_trials(init, mesh, 0)(keys, keys)
+  return _over_trials(algorithm.init, mesh, (0,))(keys)
 
 
 @functools.partial(jax.jit, static_argnames=('algorithm', 'noisy', 'initial', 'mesh'))
 def _step_trials(algorithm, benchmark, states, keys, noisy, initial, mesh):
   step = functools.partial(_step, algorithm, noisy, initial)
-  return _over_trials(step, mesh, 1)(benchmark, states, keys)
+  return _over_trials(step, mesh, (None, 0, 0))(benchmark, states, keys)
 
 
 def trial_keys(seeds):
