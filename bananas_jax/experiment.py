@@ -18,7 +18,9 @@ from absl import logging
 from bananas_jax import benchmarks, results, search, spaces
 
 # Fields that do not change any trial's result: they may differ when a run is resumed.
-_RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir', 'name')
+_RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir', 'name', 'data_path')
+# Random architectures: the space's original sampler, or uniform over the table's cells.
+SAMPLERS = ('space', 'table')
 
 
 def algorithm_names(config):
@@ -35,8 +37,14 @@ def build(config):
     raise ValueError(f'trials must be at least 1, got {config.trials}')
   if config.trial_batch < 1:
     raise ValueError(f'trial_batch must be at least 1, got {config.trial_batch}')
-  space = spaces.get(config.search_space)
-  benchmark = benchmarks.get(config.search_space, config.dataset, config.fidelity)
+  spaces.get(config.search_space)  # refuses unknown names before any data is read
+  if config.sampler not in SAMPLERS:
+    raise ValueError(f'unknown sampler {config.sampler!r}; accepted: {", ".join(SAMPLERS)}')
+  benchmark = benchmarks.get(config.search_space, config.dataset, config.fidelity,
+                             config.data_path or None)
+  space = benchmark.space  # the table's own space (a synthetic table may be smaller)
+  if config.sampler == 'table':
+    space = spaces.UniformOverRows(space, benchmark.archs)
   if config.noisy and not benchmark.has_seeds:
     raise ValueError(f'noisy=True needs per-seed validation values, which '
                      f'{config.search_space} has at fidelity 200 only, not {config.fidelity}')

@@ -14,7 +14,6 @@ import pathlib
 import tempfile
 import zipfile
 
-import jax.numpy as jnp
 import numpy as np
 
 from bananas_jax.benchmarks.tabular import TabularBenchmark
@@ -99,11 +98,12 @@ def read_table(path=DATA_FILE):
     raise ValueError(f'corrupt NAS-Bench-201 table {path}: {e}') from e
 
 
-def load(dataset='cifar10', fidelity=200, path=DATA_FILE) -> TabularBenchmark:
+def load(dataset='cifar10', fidelity=200, path=None) -> TabularBenchmark:
   """The benchmark for one dataset at 200 epochs (default) or the 12-epoch schedule.
 
   Validation error is 100 - validation accuracy, mean over the seeds the table has; the
-  per-seed values (200 epochs only) serve noisy mode. The 12-epoch table has no training
+  per-seed values (200 epochs only) serve noisy mode. ``path``: a table converted by
+  ``launch.prepare_nasbench201``; None means the embedded one. The 12-epoch table has no training
   times: there ``train_time`` is the 200-epoch time scaled by 12/200.
   """
   if dataset not in DATASETS:
@@ -111,23 +111,18 @@ def load(dataset='cifar10', fidelity=200, path=DATA_FILE) -> TabularBenchmark:
   if fidelity not in FIDELITIES:
     raise ValueError(f'unknown fidelity {fidelity!r}; accepted: '
                      f'{", ".join(map(str, FIDELITIES))} (epochs)')
-  table = read_table(path)
-  ops = table['ops'].astype(np.int32)
-  row_of_key = np.zeros(space_lib.NUM_ARCHS, np.int32)
-  row_of_key[np.asarray(SPACE.canonical_key(ops))] = np.arange(len(ops), dtype=np.int32)
+  table = read_table(path or DATA_FILE)
   train_time = table[f'{dataset}_200_train_time_s']
   if fidelity == 200:
     seeds = 100.0 - table[f'{dataset}_200_val_acc_seeds']
     num_seeds = table[f'{dataset}_200_num_seeds'].astype(np.int32)
   else:
-    seeds = np.zeros((len(ops), 0), np.float32)
-    num_seeds = np.zeros(len(ops), np.int32)
+    seeds = np.zeros((len(train_time), 0), np.float32)
+    num_seeds = np.zeros(len(train_time), np.int32)
     train_time = train_time * (12 / 200)
-  return TabularBenchmark(
-      val_error=jnp.asarray(100.0 - table[f'{dataset}_{fidelity}_val_acc']),
-      val_error_seeds=jnp.asarray(seeds),
-      num_seeds=jnp.asarray(num_seeds),
-      test_error=jnp.asarray(100.0 - table[f'{dataset}_{fidelity}_test_acc']),
-      train_time=jnp.asarray(train_time),
-      row_of_key=jnp.asarray(row_of_key),
-      space=SPACE, name='nasbench201', dataset=dataset, fidelity=fidelity)
+  ops = table['ops'].astype(np.int32)
+  return TabularBenchmark.from_rows(
+      SPACE, ops, np.asarray(SPACE.canonical_key(ops)), 'nasbench201', dataset, fidelity,
+      val_error=100.0 - table[f'{dataset}_{fidelity}_val_acc'], val_error_seeds=seeds,
+      num_seeds=num_seeds, test_error=100.0 - table[f'{dataset}_{fidelity}_test_acc'],
+      train_time=train_time)

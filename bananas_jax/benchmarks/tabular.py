@@ -4,6 +4,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 
@@ -21,7 +22,8 @@ class TabularBenchmark:
   """Benchmark arrays on device; ``query`` is pure and jit-able.
 
   ``val_error_seeds[r, :num_seeds[r]]`` hold the per-seed validation errors of row ``r``
-  (noisy mode draws one of them); ``row_of_key`` maps a space's canonical key to a row.
+  (noisy mode draws one of them). A query finds rows by binary search of the space's
+  canonical keys: ``sorted_keys`` ascending, ``key_rows`` the row of each.
   """
 
   val_error: jax.Array
@@ -29,7 +31,9 @@ class TabularBenchmark:
   num_seeds: jax.Array
   test_error: jax.Array
   train_time: jax.Array
-  row_of_key: jax.Array
+  archs: Any  # every row's architecture, a batch of the space
+  sorted_keys: jax.Array
+  key_rows: jax.Array
   space: Any = struct.field(pytree_node=False)
   name: str = struct.field(pytree_node=False)
   dataset: str = struct.field(pytree_node=False)
@@ -39,8 +43,22 @@ class TabularBenchmark:
   def has_seeds(self) -> bool:
     return self.val_error_seeds.shape[1] > 0
 
+  @classmethod
+  def from_rows(cls, space, archs, keys, name, dataset, fidelity, **columns):
+    """Puts NumPy columns on device, with the index of the rows' canonical ``keys``."""
+    order = np.argsort(keys, kind='stable')
+    if np.any(keys[order][1:] == keys[order][:-1]):
+      twice = keys[order][1:][keys[order][1:] == keys[order][:-1]][0]
+      raise ValueError(f'{name}: two rows share the canonical key {twice}')
+    return cls(**{k: jnp.asarray(v) for k, v in columns.items()},
+               archs=jax.tree.map(jnp.asarray, archs), sorted_keys=jnp.asarray(keys[order]),
+               key_rows=jnp.asarray(order.astype(np.int32)), space=space, name=name,
+               dataset=dataset, fidelity=fidelity)
+
   def rows(self, archs) -> jax.Array:
-    return self.row_of_key[self.space.canonical_key(archs)]
+    """The row of each architecture (a valid one: the tables hold every valid cell)."""
+    index = jnp.searchsorted(self.sorted_keys, self.space.canonical_key(archs))
+    return self.key_rows[jnp.minimum(index, self.key_rows.shape[0] - 1)]
 
   def query(self, key: jax.Array, archs, noisy: bool = False) -> Evaluation:
     """Validation error (mean over seeds, or one random seed if ``noisy``), test error, time."""
@@ -56,3 +74,17 @@ class TabularBenchmark:
   def best_test_error(self) -> float:
     """The lowest test error in the table: the optimum a search can reach, for scale."""
     return float(jnp.min(self.test_error))
+
+
+def canonical_keys(space, archs, chunk=16384) -> np.ndarray:
+  """The canonical keys of many architectures, computed in chunks of bounded memory."""
+  key_fn = jax.jit(space.canonical_key)
+  num = jax.tree.leaves(archs)[0].shape[0]
+  parts = []
+  for start in range(0, num, chunk):
+    part = jax.tree.map(lambda leaf: leaf[start:start + chunk], archs)
+    pad = chunk - jax.tree.leaves(part)[0].shape[0]  # one shape, one compilation
+    part = jax.tree.map(lambda leaf: np.pad(leaf, [(0, pad)] + [(0, 0)] * (leaf.ndim - 1)),
+                        part)
+    parts.append(np.asarray(key_fn(part))[:chunk - pad])
+  return np.concatenate(parts) if parts else np.zeros(0, np.int32)

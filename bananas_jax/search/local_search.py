@@ -1,7 +1,7 @@
 """Local search, the strong simple baseline of the BANANAS paper.
 
 Start at the best of ``num_init`` random architectures. Query the current architecture's
-unseen neighbours (single edits) in random order and move to the first that improves on
+unseen valid neighbours (single edits) in random order and move to the first that improves on
 it. At a local minimum (every neighbour seen, none better) restart: query ``num_init``
 new random architectures and continue from the best of them. One query per step.
 """
@@ -50,7 +50,8 @@ class LocalSearch:
     nbrs = self.space.neighbours(state.current)
     num = jax.tree.leaves(nbrs)[0].shape[0]
     nbrs = spaces.take(nbrs, jax.random.permutation(state.order_key, num))
-    unseen = novel(self.space.canonical_key(nbrs), jnp.ones(num, bool), state.history.keys)
+    unseen = novel(self.space.canonical_key(nbrs), self.space.is_valid(nbrs),
+                   state.history.keys)
     return spaces.take(nbrs, jnp.argmax(unseen)[None]), jnp.any(unseen)
 
   def ask(self, key, state, initial):

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from bananas_jax.history import History
+from bananas_jax.spaces import until_valid
 from bananas_jax.search.base import check_schedule
 
 
@@ -57,9 +58,14 @@ class Reinforce:
                           self.optimizer.init(logits), jnp.array(jnp.nan, jnp.float32))
 
   def ask(self, key, state, initial):
+    """Policy samples, each redrawn until valid (the policy conditioned on validity)."""
     num = self.num_init if initial else self.k
-    choices = jax.random.categorical(key, state.logits, shape=(num, state.logits.shape[0]))
-    return self.space.from_choices(choices)
+
+    def draw(key):
+      choices = jax.random.categorical(key, state.logits, shape=(num, state.logits.shape[0]))
+      return self.space.from_choices(choices)
+
+    return until_valid(key, draw, self.space.is_valid)
 
   def tell(self, state, archs, val_error):
     reward = 100.0 - val_error

@@ -1,9 +1,11 @@
 """Search spaces by name: ``spaces.get('nasbench201')``."""
 
-from bananas_jax.spaces.base import SearchSpace, concat, take, where
+from bananas_jax.spaces.base import (SearchSpace, UniformOverRows, concat, take, until_valid,
+                                     where)
+from bananas_jax.spaces.nasbench101 import NASBench101Space
 from bananas_jax.spaces.nasbench201 import NASBench201Space
 
-SPACES = {'nasbench201': NASBench201Space()}
+SPACES = {'nasbench201': NASBench201Space(), 'nasbench101': NASBench101Space()}
 
 
 def get(name: str) -> SearchSpace:

@@ -7,6 +7,7 @@ Algorithms are written against this protocol only, so a new space plugs in by
 implementing it and registering it in :mod:`bananas_jax.spaces`.
 """
 
+import dataclasses
 from typing import Any, Protocol
 
 import jax
@@ -25,6 +26,9 @@ class SearchSpace(Protocol):
   def empty(self, num: int) -> Archs:
     """A batch of ``num`` placeholder architectures (fixed-capacity buffers)."""
 
+  def is_valid(self, archs: Archs) -> jax.Array:
+    """``bool[B]``: which architectures the benchmark can evaluate."""
+
   def sample(self, key: jax.Array, num: int) -> Archs:
     """``num`` random architectures with the original sampling semantics."""
 
@@ -38,7 +42,8 @@ class SearchSpace(Protocol):
     """Inverse of :meth:`from_choices`."""
 
   def neighbours(self, arch: Archs) -> Archs:
-    """Every architecture one edit away from one (unbatched) architecture, as a batch."""
+    """Every architecture one edit away from one (unbatched) architecture, as a batch;
+    some may be invalid."""
 
   def canonical_key(self, archs: Archs) -> jax.Array:
     """``int32[B]``: equal exactly when two architectures count as duplicates."""
@@ -71,3 +76,40 @@ def where(pred: jax.Array, on_true: Archs, on_false: Archs) -> Archs:
 
   return jax.tree.map(select, on_true, on_false)
 
+
+
+def until_valid(key: jax.Array, draw, is_valid) -> Archs:
+  """Rejection sampling for a whole batch in one while loop: ``draw(key)`` makes a batch,
+  and each row keeps its first valid draw."""
+
+  def some_invalid(carry):
+    return ~jnp.all(carry[1])
+
+  def redraw(carry):
+    archs, ok, key = carry
+    key, draw_key = jax.random.split(key)
+    new = draw(draw_key)
+    fresh = ~ok & is_valid(new)
+    return where(fresh, new, archs), ok | fresh, key
+
+  key, draw_key = jax.random.split(key)
+  first = draw(draw_key)
+  archs, _, _ = jax.lax.while_loop(some_invalid, redraw, (first, is_valid(first), key))
+  return archs
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class UniformOverRows:
+  """A space whose random architectures are drawn uniformly from ``rows`` (e.g. every cell
+  of a benchmark table) instead of by the space's own sampler; all else is the space's."""
+
+  space: SearchSpace
+  rows: Archs
+
+  def __getattr__(self, name):
+    if name in ('space', 'rows'):  # not set yet (copying): no recursion
+      raise AttributeError(name)
+    return getattr(self.space, name)
+
+  def sample(self, key, num):
+    return take(self.rows, jax.random.randint(key, (num,), 0, jax.tree.leaves(self.rows)[0].shape[0]))

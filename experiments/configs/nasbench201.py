@@ -17,6 +17,8 @@ def get_config():
   config.dataset = 'cifar10'  # cifar10 | cifar100 | imagenet16_120
   config.fidelity = 200  # training epochs of the table: 200 | 12
   config.noisy = False  # True: each query sees one random seed's validation error
+  config.data_path = ''  # '' = the embedded table; or one made by launch.prepare_nasbench201
+  config.sampler = 'space'  # random architectures: 'space' (original) | 'table' (uniform)
   config.algorithms = 'bananas,random_search'  # comma-separated names
   config.trials = 50
   config.trial_batch = 50  # trials run together in one vmapped batch
