@@ -72,10 +72,14 @@ def check_acq_fn(acq_fn, has_members=True):
 
 def select(key, space, cands, valid, scores, k, seen_keys):
   """The ``k`` valid candidates with the lowest scores; if fewer than ``k`` are valid, new
-  random architectures (not in ``seen_keys``) make up the rest."""
+  random architectures (not in ``seen_keys``) make up the rest.
+
+  Returns ``(archs, chosen)``: ``chosen[i]`` is the candidate index of row i, -1 if random.
+  """
   neg_best, chosen = jax.lax.top_k(-jnp.where(valid, scores, jnp.inf), k)
-  return take_valid_or_fill(key, space, spaces.take(cands, chosen), jnp.isfinite(neg_best), k,
-                            seen_keys)
+  ok = jnp.isfinite(neg_best)  # a prefix: top_k puts the finite scores first
+  archs = take_valid_or_fill(key, space, spaces.take(cands, chosen), ok, k, seen_keys)
+  return archs, jnp.where(ok, chosen, -1)
 
 
 def mutation_candidates(key, space, history, num_parents=5, num_mutations=100,

@@ -16,9 +16,11 @@ import numpy as np
 from absl import logging
 
 from bananas_jax import benchmarks, results, search, spaces
+from bananas_jax.io import tensorboard
 
 # Fields that do not change any trial's result: they may differ when a run is resumed.
-_RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir', 'name', 'data_path')
+_RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir', 'name', 'data_path',
+                     'metrics', 'multihost')
 # Random architectures: the space's original sampler, or uniform over the table's cells.
 SAMPLERS = ('space', 'table')
 
@@ -140,34 +142,67 @@ class Progress:
       sys.stderr.write('\n')
 
 
-def run_search(config):
-  """Runs (or resumes) the experiment of ``config``; returns the summary dict."""
+def run_search(config, process_index=0, process_count=1):
+  """Runs (or resumes) the experiment of ``config``; returns the summary dict.
+
+  With several processes (``launch.search`` with ``--config.multihost``), process ``p``
+  runs the trials ``t`` with ``t % process_count == p`` and appends to its own
+  ``results.p<p>.jsonl``; each summary covers the records of every process so far.
+  """
   benchmark, algorithms = build(config)
   workdir = workdir_of(config)
-  records_path = workdir / 'results.jsonl'
+  own_file = 'results.jsonl' if process_count == 1 else f'results.p{process_index}.jsonl'
+  records_path = workdir / own_file
   records = prepare_workdir(workdir, config, records_path)
   queries = list(range(10, config.total_queries + 1, 10))
   if not queries or queries[-1] != config.total_queries:
     queries.append(config.total_queries)
   for name, algorithm in algorithms.items():
     done = {r['trial'] for r in records if r['algorithm'] == name}
-    todo = [t for t in range(config.trials) if t not in done]
-    progress = Progress(name, config.trials, config.trials - len(todo))
+    mine = [t for t in range(config.trials) if t % process_count == process_index]
+    todo = [t for t in mine if t not in done]
+    progress = Progress(name, len(mine), len(mine) - len(todo))
     for start in range(0, len(todo), config.trial_batch):
       trials = todo[start:start + config.trial_batch]
       seeds = [config.seed + t for t in trials]
-      tick = time.time()
-      out = search.run_trials(algorithm, benchmark, seeds, config.noisy,
-                              on_step=lambda s, n: progress.show(len(trials), s, n))
-      per_trial = (time.time() - tick) / len(trials)
+      step_ends = [time.time()]
+
+      def on_step(step, steps, trials=trials, step_ends=step_ends):
+        step_ends.append(time.time())
+        progress.show(len(trials), step, steps)
+
+      out = search.run_trials(algorithm, benchmark, seeds, config.noisy, on_step=on_step)
+      per_trial = (step_ends[-1] - step_ends[0]) / len(trials)
       new = trial_records(name, trials, seeds, out, benchmark, queries, per_trial)
       results.append_records(records_path, new)
       records.extend(new)
+      if config.metrics:
+        write_metrics(workdir / 'tensorboard' / f'{name}_trials_{trials[0]}-{trials[-1]}',
+                      out, algorithm, np.diff(step_ends))
       progress.finish_batch(len(trials))
       logging.info('%s: %d trials done in %.1fs', name, len(trials), per_trial * len(trials))
   wanted = set(algorithms)
+  everyone = results.read_workdir_records(workdir)
   summary = results.summarize(
-      [r for r in records if r['algorithm'] in wanted and r['trial'] < config.trials],
+      [r for r in everyone if r['algorithm'] in wanted and r['trial'] < config.trials],
       reference(benchmark))
   results.write_json_atomic(workdir / 'summary.json', summary)
   return summary
+
+
+def write_metrics(logdir, out, algorithm, step_seconds):
+  """TensorBoard scalars per iteration, averaged over the batch's trials: best validation
+  error so far, the model's mean absolute error on the architectures it chose (model-based
+  algorithms only), and seconds per iteration."""
+  writer = tensorboard.EventWriter(logdir)
+  sizes = [algorithm.num_init] + [algorithm.k] * (len(step_seconds) - 1)
+  ends = np.cumsum(sizes)
+  best = np.minimum.accumulate(out.val_error, axis=1)
+  error = np.abs(out.predicted - out.val_error)
+  for i, (stop, seconds) in enumerate(zip(ends, step_seconds)):
+    chosen = slice(stop - sizes[i], stop)
+    writer.scalar('best_val_error', float(best[:, stop - 1].mean()), i)
+    writer.scalar('seconds_per_iteration', float(seconds), i)
+    if not np.isnan(out.predicted[:, chosen]).all():
+      writer.scalar('predictor_mae', float(np.nanmean(error[:, chosen])), i)
+  writer.close()

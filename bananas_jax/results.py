@@ -72,6 +72,22 @@ def read_records(path):
   return records
 
 
+def read_workdir_records(workdir):
+  """The records of every process's ``results*.jsonl`` in a workdir, read without repairing
+  (another process may be appending); first copy of each (algorithm, trial)."""
+  records, seen = [], set()
+  for path in sorted(pathlib.Path(workdir).glob('results*.jsonl')):
+    for line in path.read_text().split('\n'):
+      try:
+        record = json.loads(line)
+      except json.JSONDecodeError:
+        continue  # a line being written, or cut by a kill
+      if (record['algorithm'], record['trial']) not in seen:
+        seen.add((record['algorithm'], record['trial']))
+        records.append(record)
+  return records
+
+
 def summarize(records, reference):
   """Per algorithm: mean, stderr and median test error at each reported query count.
 

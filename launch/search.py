@@ -7,6 +7,7 @@
 import pathlib
 import sys
 
+import jax
 from absl import app
 from ml_collections import config_flags
 
@@ -19,8 +20,13 @@ _CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
 
 def main(argv):
   del argv
+  config = _CONFIG.value
+  process = (0, 1)
+  if config.multihost:  # the cluster is found from the environment (TPU pods, SLURM, ...)
+    jax.distributed.initialize()
+    process = (jax.process_index(), jax.process_count())
   try:
-    summary = experiment.run_search(_CONFIG.value)
+    summary = experiment.run_search(config, *process)
   except (ValueError, FileNotFoundError) as e:
     sys.exit(f'error: {e}')
   print(results.format_table(summary))

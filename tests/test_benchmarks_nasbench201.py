@@ -1,4 +1,5 @@
 import gzip
+import importlib.util
 
 import jax
 import jax.numpy as jnp
@@ -139,3 +140,75 @@ def test_missing_and_corrupt_table(tmp_path):
   (tmp_path / 'bad.npz').write_bytes(b'not a zip file')
   with pytest.raises(ValueError, match='corrupt NAS-Bench-201 table'):
     nasbench201.load(path=tmp_path / 'bad.npz')
+
+
+class StandInAPI:
+  """The official NAS-Bench-201 / NATS-Bench API calls that the converter uses, answering
+  from the embedded table (official dataset names, accuracies in percent)."""
+
+  def __init__(self):
+    self.table = nasbench201.read_table()
+    self.calls = 0
+    self.ours = {'cifar10-valid': 'cifar10', 'cifar10': 'cifar10', 'cifar100': 'cifar100',
+                 'ImageNet16-120': 'imagenet16_120'}
+
+  def __len__(self):
+    return 15625
+
+  def arch(self, index):
+    return nasbench201.SPACE.to_string(self.table['ops'][index])
+
+  def query_meta_info_by_index(self, index, hp):
+    api = self
+
+    class Meta:
+      def get_dataset_seeds(self, dataset):
+        assert hp == '200'
+        num = int(api.table[f'{api.ours[dataset]}_200_num_seeds'][index])
+        return [777, 888, 999][:num]
+
+    return Meta()
+
+  def get_more_info(self, index, dataset, hp, is_random):
+    self.calls += 1
+    ds, t = self.ours[dataset], self.table
+    if is_random is False:
+      val = t[f'{ds}_{hp}_val_acc'][index]
+    else:
+      val = t[f'{ds}_200_val_acc_seeds'][index][[777, 888, 999].index(is_random)]
+    info = {'train-all-time': t[f'{ds}_200_train_time_s'][index]}
+    if dataset != 'cifar10':  # the full CIFAR-10 model has no validation split
+      info['valid-accuracy'] = val
+    if dataset != 'cifar10-valid' or ds != 'cifar10':
+      info['test-accuracy'] = t[f'{ds}_{hp}_test_acc'][index]
+    return info
+
+  def get_cost_info(self, index, dataset, hp):
+    ds = self.ours[dataset]
+    return {'params': self.table[f'{ds}_params_M'][index],
+            'latency': self.table[f'{ds}_latency_s'][index], 'flops': 0.0}
+
+
+def test_official_api_converts_to_the_same_table(tmp_path):
+  api = StandInAPI()
+  out = nasbench201.convert_official(api, tmp_path / 'nb201.npz')
+  converted, embedded = dict(np.load(out)), nasbench201.read_table()
+  assert sorted(converted) == sorted(embedded)
+  for name, column in embedded.items():
+    np.testing.assert_array_equal(converted[name], column, err_msg=name)
+  benchmark = nasbench201.load('cifar10', 200, path=out)
+  assert benchmark.best_test_error == pytest.approx(100 - 94.37333, abs=1e-4)
+
+
+def test_official_files_need_their_api_package(tmp_path):
+  with pytest.raises(FileNotFoundError, match='official NAS-Bench-201 data not found'):
+    nasbench201.open_official(tmp_path / 'NAS-Bench-201-v1_1-096897.pth')
+  (tmp_path / 'NAS-Bench-201-v1_1-096897.pth').write_bytes(b'')
+  (tmp_path / 'NATS-tss-v1_0-3ffb9-simple').mkdir()
+  if importlib.util.find_spec('nas_201_api') is None:
+    with pytest.raises(ImportError, match="needs the official API package 'nas_201_api': "
+                                          'pip install nas-bench-201'):
+      nasbench201.open_official(tmp_path / 'NAS-Bench-201-v1_1-096897.pth')
+  if importlib.util.find_spec('nats_bench') is None:
+    with pytest.raises(ImportError, match="'nats_bench': pip install nats_bench"):
+      nasbench201.open_official(tmp_path / 'NATS-tss-v1_0-3ffb9-simple')

@@ -40,7 +40,8 @@ _TABLE_FIELDS = ('hashes', 'matrix', 'ops', 'keys', 'val_accuracy', 'test_accura
 @dataclasses.dataclass(frozen=True)
 class NASBench101Table:
   """Every cell of the file, rows sorted by official hash; accuracies in percent, per repeat
-  (NaN where a cell has fewer repeats)."""
+  (NaN where a cell has fewer repeats). Its space has as many vertices as the file's largest
+  pruned cell: 7 for the official files, fewer for a synthetic table of a smaller space."""
 
   hashes: np.ndarray  # bytes [N], the 32-digit module hashes, ascending
   matrix: np.ndarray  # int8 [N, V, V], the pruned cell padded to V vertices

@@ -9,6 +9,7 @@ indices; ops are stored in the original BANANAS op order of
 import csv
 import functools
 import gzip
+import importlib
 import os
 import pathlib
 import tempfile
@@ -49,6 +50,11 @@ def convert_csv(csv_path, out_path=DATA_FILE):
     arrays = _columns(rows)
   except (KeyError, ValueError) as e:
     raise ValueError(f'{csv_path}: not a NAS-Bench-201 table ({e!r})') from e
+  return _write_table(arrays, out_path)
+
+
+def _write_table(arrays, out_path):
+  """Writes atomically: an interrupted conversion never leaves half a table behind."""
   out_path = pathlib.Path(out_path)
   out_path.parent.mkdir(parents=True, exist_ok=True)
   with tempfile.NamedTemporaryFile(dir=out_path.parent, suffix='.npz', delete=False) as tmp:
@@ -56,6 +62,70 @@ def convert_csv(csv_path, out_path=DATA_FILE):
   os.chmod(tmp.name, 0o644)
   os.replace(tmp.name, out_path)
   return out_path
+
+
+# The official API's dataset names: (validation dataset, test dataset) of each of ours;
+# CIFAR-10 pairs the cifar10-valid split's validation with the full model's test accuracy.
+_OFFICIAL_DATASETS = {'cifar10': ('cifar10-valid', 'cifar10'), 'cifar100': ('cifar100', 'cifar100'),
+                      'imagenet16_120': ('ImageNet16-120', 'ImageNet16-120')}
+
+
+def open_official(path):
+  """The official API over ``path``: a ``NATS-tss-*`` directory through ``nats_bench``, a
+  ``NAS-Bench-201-v1_*.pth`` file through ``nas_201_api`` (optional packages, imported here)."""
+  path = pathlib.Path(path)
+  if not path.exists():
+    raise FileNotFoundError(f'official NAS-Bench-201 data not found at {path}')
+  if path.name.startswith('NATS'):
+    package, install = 'nats_bench', 'pip install nats_bench'
+  else:
+    package, install = 'nas_201_api', 'pip install nas-bench-201'
+  try:
+    module = importlib.import_module(package)
+  except ImportError:
+    raise ImportError(f'reading {path} needs the official API package {package!r}: '
+                      f'{install}') from None
+  if package == 'nats_bench':
+    return module.create(str(path), 'tss', fast_mode=True, verbose=False)
+  return module.NASBench201API(str(path), verbose=False)
+
+
+def convert_official(api, out_path):
+  """Converts an official API object (:func:`open_official`) into the package's table.
+
+  Reads through the API's documented calls only (``len``, ``arch``, ``get_more_info``,
+  ``get_cost_info``, ``query_meta_info_by_index(...).get_dataset_seeds``), so NAS-Bench-201
+  v1.0/v1.1 and NATS-Bench topology files all convert to the same columns as the CSV.
+  """
+  if len(api) != space_lib.NUM_ARCHS:
+    raise ValueError(f'expected {space_lib.NUM_ARCHS} architectures, the API has {len(api)}')
+  ops = np.stack([SPACE.from_string(api.arch(i)) for i in range(space_lib.NUM_ARCHS)])
+  arrays = {'ops': ops.astype(np.int8)}
+  for ds, (val_ds, test_ds) in _OFFICIAL_DATASETS.items():
+    columns = {name: [] for name in ('val', 'seeds', 'num_seeds', 'test', 'time', 'params',
+                                     'latency', 'val_12', 'test_12')}
+    for i in range(space_lib.NUM_ARCHS):
+      info = lambda dataset, hp, seed=False: api.get_more_info(i, dataset, hp=hp, is_random=seed)
+      seeds = api.query_meta_info_by_index(i, hp='200').get_dataset_seeds(val_ds)
+      per_seed = [info(val_ds, '200', seed)['valid-accuracy'] for seed in seeds]
+      cost = api.get_cost_info(i, val_ds, hp='200')
+      columns['val'].append(info(val_ds, '200')['valid-accuracy'])
+      columns['seeds'].append(per_seed + [np.nan] * (3 - len(per_seed)))
+      columns['num_seeds'].append(len(per_seed))
+      columns['test'].append(info(test_ds, '200')['test-accuracy'])
+      columns['time'].append(info(val_ds, '200')['train-all-time'])
+      columns['params'].append(cost['params'])
+      columns['latency'].append(cost['latency'])
+      columns['val_12'].append(info(val_ds, '12')['valid-accuracy'])
+      columns['test_12'].append(info(test_ds, '12')['test-accuracy'])
+    as_array = lambda name, dtype=np.float32: np.array(columns[name], dtype)
+    arrays.update({
+        f'{ds}_200_val_acc': as_array('val'), f'{ds}_200_val_acc_seeds': as_array('seeds'),
+        f'{ds}_200_num_seeds': as_array('num_seeds', np.int8),
+        f'{ds}_200_test_acc': as_array('test'), f'{ds}_200_train_time_s': as_array('time'),
+        f'{ds}_params_M': as_array('params'), f'{ds}_latency_s': as_array('latency'),
+        f'{ds}_12_val_acc': as_array('val_12'), f'{ds}_12_test_acc': as_array('test_12')})
+  return _write_table(arrays, out_path)
 
 
 def _columns(rows):

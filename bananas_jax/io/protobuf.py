@@ -51,6 +51,10 @@ def double(raw: bytes) -> float:
   return struct.unpack('<d', raw)[0]
 
 
+def single(raw: bytes) -> float:
+  return struct.unpack('<f', raw)[0]
+
+
 def _varint(value):
   out = bytearray()
   while True:

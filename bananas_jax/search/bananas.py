@@ -68,12 +68,20 @@ class Bananas(HistorySearch):
   def ask(self, key, state, initial):
     if initial:
       return self.initial_archs(key, state)
+    return self.propose(key, state)[0]
+
+  def propose(self, key, state):
+    """One BANANAS iteration: ``(k architectures, their predicted validation errors)``
+    (NaN for random fill-ins when too few candidates were new)."""
     cand_key, fit_key, acq_key, fill_key = jax.random.split(key, 4)
     cands, valid = acquisition.candidates(
         self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
         self.mutation_rate, self.num_random)
     params = self.predictor.fit(fit_key, self.encode(state.archs), state.val_error, state.mask)
     members = self.predictor.predict_members(params, self.encode(cands))
-    scores = acquisition.score(self.acq_fn, acq_key, members.mean(0), members.std(0),
+    mean = members.mean(0)
+    scores = acquisition.score(self.acq_fn, acq_key, mean, members.std(0),
                                jnp.min(state.val_error), members)
-    return acquisition.select(fill_key, self.space, cands, valid, scores, self.k, state.keys)
+    archs, chosen = acquisition.select(fill_key, self.space, cands, valid, scores, self.k,
+                                       state.keys)
+    return archs, jnp.where(chosen >= 0, mean[chosen], jnp.nan)

@@ -65,6 +65,10 @@ class GPBayesOpt(HistorySearch):
   def ask(self, key, state, initial):
     if initial:
       return self.initial_archs(key, state)
+    return self.propose(key, state)[0]
+
+  def propose(self, key, state):
+    """``(k architectures, their posterior mean validation errors)`` (NaN for fill-ins)."""
     cand_key, acq_key, fill_key = jax.random.split(key, 3)
     cands, valid = acquisition.mutation_candidates(
         cand_key, self.space, state, self.num_parents, self.num_mutations, self.mutation_rate)
@@ -72,4 +76,6 @@ class GPBayesOpt(HistorySearch):
                                      self.distances(state.archs, cands), state.val_error,
                                      state.mask)
     scores = acquisition.score(self.acq_fn, acq_key, mean, std, jnp.min(state.val_error))
-    return acquisition.select(fill_key, self.space, cands, valid, scores, self.k, state.keys)
+    archs, chosen = acquisition.select(fill_key, self.space, cands, valid, scores, self.k,
+                                       state.keys)
+    return archs, jnp.where(chosen >= 0, mean[chosen], jnp.nan)

@@ -10,6 +10,7 @@ import functools
 from typing import Any, Callable, NamedTuple, Optional
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, PartitionSpec as P
 
@@ -24,14 +25,21 @@ class TrialResults(NamedTuple):
   val_error: np.ndarray
   test_error: np.ndarray
   rows: np.ndarray
+  predicted: np.ndarray  # the model's validation error for each query; NaN without one
 
 
 def _step(algorithm, noisy, initial, benchmark, state, key):
+  """ask -> query -> tell; model-based algorithms (those with ``propose``, which ``ask``
+  calls after the first step) also return their predictions."""
   ask_key, query_key = jax.random.split(key)
-  archs = algorithm.ask(ask_key, state, initial)
+  if initial or not hasattr(algorithm, 'propose'):
+    archs = algorithm.ask(ask_key, state, initial)
+    predicted = jnp.full(jax.tree.leaves(archs)[0].shape[0], jnp.nan)
+  else:
+    archs, predicted = algorithm.propose(ask_key, state)
   evaluation = benchmark.query(query_key, archs, noisy)
   state = algorithm.tell(state, archs, evaluation.val_error)
-  return state, (archs, evaluation)
+  return state, (archs, evaluation, predicted)
 
 
 def trial_mesh():
@@ -90,7 +98,8 @@ def run_trials(algorithm: Algorithm, benchmark, seeds, noisy: bool = False,
   archs = jax.tree.map(lambda *xs: np.concatenate(xs, axis=1)[:n], *[o[0] for o in outputs])
   evals = [o[1] for o in outputs]
   cat = lambda field: np.concatenate([np.asarray(getattr(e, field)) for e in evals], axis=1)[:n]
-  return TrialResults(seeds, archs, cat('val_error'), cat('test_error'), cat('row'))
+  predicted = np.concatenate([np.asarray(o[2]) for o in outputs], axis=1)[:n]
+  return TrialResults(seeds, archs, cat('val_error'), cat('test_error'), cat('row'), predicted)
 
 
 def best_by_validation(val_error, test_error, queries):

@@ -26,6 +26,8 @@ def get_config():
   config.seed = 0  # trial t uses seed + t
   config.name = 'search'
   config.workdir = ''  # '' means runs/<name>_<search_space>_<dataset>_<fidelity>ep[_noisy]
+  config.metrics = False  # True: per-iteration TensorBoard scalars in <workdir>/tensorboard
+  config.multihost = False  # True: jax.distributed.initialize(), trials split over processes
 
   # The original BANANAS defaults (see bananas_jax.search.bananas.Bananas).
   config.bananas = ml_collections.ConfigDict(dict(

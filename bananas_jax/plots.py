@@ -1,0 +1,157 @@
+"""Paper figures and tables from finished (or partly finished) search workdirs.
+
+Every directory holding ``results*.jsonl`` under the inputs is a workdir (a sweep directory
+holds many). Curves are grouped in one panel per (search space, dataset); a curve is an
+algorithm or variant, labelled with its workdir's name when several workdirs of the panel
+have the same algorithm (a sweep's points).
+"""
+
+import dataclasses
+import json
+import pathlib
+
+import matplotlib
+import numpy as np
+
+from bananas_jax import results
+
+matplotlib.use('Agg')
+from matplotlib import pyplot as plt  # noqa: E402  (after the backend is chosen)
+
+_DATASET_NAMES = {'cifar10': 'CIFAR-10', 'cifar100': 'CIFAR-100',
+                  'imagenet16_120': 'ImageNet16-120'}
+_SPACE_NAMES = {'nasbench201': 'NAS-Bench-201', 'nasbench101': 'NAS-Bench-101'}
+
+
+@dataclasses.dataclass
+class Curve:
+  label: str
+  queries: list
+  mean: np.ndarray
+  stderr: np.ndarray
+  trials: int
+
+
+@dataclasses.dataclass
+class Panel:
+  title: str
+  curves: list
+  optimum: float | None  # the table's lowest test error, when a summary says it
+
+
+def find_workdirs(inputs):
+  found = []
+  for root in inputs:
+    root = pathlib.Path(root)
+    if not root.is_dir():
+      raise FileNotFoundError(f'input {root} is not a directory')
+    found += sorted({p.parent for p in root.rglob('results*.jsonl')})
+  if not found:
+    raise FileNotFoundError(f'no results*.jsonl under {", ".join(map(str, inputs))}')
+  return list(dict.fromkeys(found))
+
+
+def collect(inputs):
+  """The panels of every workdir under ``inputs``, in first-seen order."""
+  panels, owners = {}, {}
+  for workdir in find_workdirs(inputs):
+    config = json.loads((workdir / 'config.json').read_text())
+    summary_path = workdir / 'summary.json'
+    reference = (json.loads(summary_path.read_text())['benchmark'] if summary_path.exists()
+                 else {})
+    key = (config['search_space'], config['dataset'])
+    title = f'{_SPACE_NAMES.get(key[0], key[0])} {_DATASET_NAMES.get(key[1], key[1])}'
+    panel = panels.setdefault(key, Panel(title, [], reference.get('best_test_error')))
+    summary = results.summarize(results.read_workdir_records(workdir), reference)
+    for algorithm, stats in summary['algorithms'].items():
+      owners.setdefault((key, algorithm), []).append(workdir.name)
+      panel.curves.append(Curve(f'{algorithm}\0{workdir.name}', stats['queries'],
+                                np.array(stats['test_error_mean']),
+                                np.array(stats['test_error_stderr']), stats['trials']))
+  for key, panel in panels.items():
+    for curve in panel.curves:
+      algorithm, workdir = curve.label.split('\0')
+      shared = len(owners[(key, algorithm)]) > 1
+      curve.label = f'{algorithm} ({workdir})' if shared else algorithm
+  return list(panels.values())
+
+
+def plot(panels, out_dir, name='test_error'):
+  """Test error vs queries, mean with a standard-error band; writes PNG and PDF."""
+  fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+  for ax, panel in zip(axes[0], panels):
+    for curve in sorted(panel.curves, key=lambda c: c.mean[-1]):
+      line, = ax.plot(curve.queries, curve.mean, label=f'{curve.label} (n={curve.trials})')
+      ax.fill_between(curve.queries, curve.mean - curve.stderr, curve.mean + curve.stderr,
+                      color=line.get_color(), alpha=0.2, linewidth=0)
+    if panel.optimum is not None:
+      ax.axhline(panel.optimum, color='black', linestyle='--', linewidth=1,
+                 label=f'optimum {panel.optimum:.2f}')
+    ax.set_title(panel.title)
+    ax.set_xlabel('number of queries')
+    ax.set_ylabel('test error (%) of best-by-validation')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+  fig.tight_layout()
+  out_dir = pathlib.Path(out_dir)
+  out_dir.mkdir(parents=True, exist_ok=True)
+  paths = [out_dir / f'{name}.{ext}' for ext in ('png', 'pdf')]
+  for path in paths:
+    fig.savefig(path, dpi=150)
+  plt.close(fig)
+  return paths
+
+
+def _rows(panel, queries):
+  """``(label, [mean, stderr or None per query], trials)``, best final mean first."""
+  rows = []
+  for curve in sorted(panel.curves, key=lambda c: c.mean[-1]):
+    cells = [(curve.mean[curve.queries.index(q)], curve.stderr[curve.queries.index(q)])
+             if q in curve.queries else None for q in queries]
+    rows.append((curve.label, cells, curve.trials))
+  return rows
+
+
+def _format(cell, template):
+  return template.format(*cell) if cell else ''
+
+
+def markdown_table(panel, queries):
+  lines = [f'**{panel.title}**: test error (%), mean ± standard error', '',
+           '| algorithm | trials | ' + ' | '.join(f'{q} queries' for q in queries) + ' |',
+           '| --- | ---: | ' + ' | '.join('---:' for _ in queries) + ' |']
+  for label, cells, trials in _rows(panel, queries):
+    shown = [_format(c, '{:.3f} ± {:.3f}') for c in cells]
+    lines.append(f'| {label} | {trials} | ' + ' | '.join(shown) + ' |')
+  if panel.optimum is not None:
+    lines.append('| optimum of the table | | ' + ' | '.join(
+        f'{panel.optimum:.3f}' for _ in queries) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
+def latex_table(panel, queries):
+  escape = lambda text: text.replace('_', r'\_')
+  lines = [r'\begin{tabular}{l r ' + 'r ' * len(queries) + '}', r'\toprule',
+           'Algorithm & Trials & ' + ' & '.join(f'{q} queries' for q in queries) + r' \\',
+           r'\midrule']
+  for label, cells, trials in _rows(panel, queries):
+    shown = [_format(c, r'${:.3f} \pm {:.3f}$') for c in cells]
+    lines.append(f'{escape(label)} & {trials} & ' + ' & '.join(shown) + r' \\')
+  if panel.optimum is not None:
+    lines += [r'\midrule', 'Optimum & & ' + ' & '.join(
+        f'{panel.optimum:.3f}' for _ in queries) + r' \\']
+  lines += [r'\bottomrule', r'\end{tabular}']
+  caption = f'% {panel.title}: test error (%), mean $\\pm$ standard error'
+  return caption + '\n' + '\n'.join(lines) + '\n'
+
+
+def write_report(inputs, out_dir, queries=(50, 100, 150)):
+  """Figures (PNG, PDF) and tables (Markdown, LaTeX) of every panel; returns the paths."""
+  panels = collect(inputs)
+  out_dir = pathlib.Path(out_dir)
+  paths = plot(panels, out_dir)
+  markdown = out_dir / 'tables.md'
+  latex = out_dir / 'tables.tex'
+  markdown.write_text('\n'.join(markdown_table(p, list(queries)) for p in panels))
+  latex.write_text('\n'.join(latex_table(p, list(queries)) for p in panels))
+  return [*paths, markdown, latex]
