@@ -52,8 +52,9 @@ def test_bad_point_refused_before_anything_runs(tmp_path):
 
 
 def sweep_command(sweep_dir):
+  """The smoke sweep cut to its 2 encodings, to keep the suite short."""
   return [sys.executable, '-m', 'launch.sweep', '--config=experiments/configs/sweep_smoke.py',
-          f'--config.sweep_dir={sweep_dir}']
+          f'--config.sweep_dir={sweep_dir}', '--config.grid=bananas.encoding=path,adjacency']
 
 
 def records_of(sweep_dir):
@@ -74,10 +75,10 @@ def test_sweep_killed_and_resumed_has_every_record_once(tmp_path):
   os.kill(process.pid, signal.SIGKILL)  # mid-sweep: the first record is in, most are not
   process.wait()
   before = records_of(sweep_dir)
-  assert sum(map(len, before.values())) < 8
+  assert sum(map(len, before.values())) < 4
   subprocess.run(sweep_command(sweep_dir), cwd=ROOT, env=env, check=True, capture_output=True)
   after = records_of(sweep_dir)
-  assert len(after) == 4
+  assert len(after) == 2
   for name, records in after.items():
     assert sorted(r['trial'] for r in records) == [0, 1], name
     assert json.loads((sweep_dir / name / 'summary.json').read_text())['algorithms']
@@ -93,7 +94,7 @@ def test_sweep_killed_and_resumed_has_every_record_once(tmp_path):
   assert {p.name for p in paths} == {'test_error.png', 'test_error.pdf', 'tables.md',
                                      'tables.tex'}
   table = (out / 'tables.md').read_text()
-  assert table.count('| bananas (bananas.encoding=') == 4  # one row per sweep point
+  assert table.count('| bananas (bananas.encoding=') == 2  # one row per sweep point
   assert 'optimum of the table | | 5.627 | 5.627' in table
   assert r'\toprule' in (out / 'tables.tex').read_text()
   assert (out / 'test_error.png').stat().st_size > 10_000
