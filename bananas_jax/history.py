@@ -38,8 +38,10 @@ class History(NamedTuple):
                     self.count + val_error.shape[0])
 
   def best(self, num):
-    """Indices of the ``num`` lowest validation errors, best first (padding sorts last)."""
-    return jnp.argsort(self.val_error)[:num]
+    """Indices of the ``num`` lowest validation errors, best first (padding sorts last;
+    past the capacity the last index repeats, so callers mask rows ``>= count``)."""
+    order = jnp.argsort(self.val_error)
+    return order[jnp.minimum(jnp.arange(num), order.shape[0] - 1)]
 
 
 def novel(keys, valid, seen_keys):

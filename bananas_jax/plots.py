@@ -79,11 +79,15 @@ def collect(inputs):
 def plot(panels, out_dir, name='test_error'):
   """Test error vs queries, mean with a standard-error band; writes PNG and PDF."""
   fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+  labels = list(dict.fromkeys(c.label for p in panels for c in p.curves))
+  palette = plt.get_cmap('tab10' if len(labels) <= 10 else 'tab20')
+  color = {label: palette(i % palette.N) for i, label in enumerate(labels)}  # same in every panel
   for ax, panel in zip(axes[0], panels):
-    for curve in sorted(panel.curves, key=lambda c: c.mean[-1]):
-      line, = ax.plot(curve.queries, curve.mean, label=f'{curve.label} (n={curve.trials})')
+    for curve in sorted(panel.curves, key=lambda c: c.mean[-1]):  # legend: best first
+      ax.plot(curve.queries, curve.mean, color=color[curve.label],
+              label=f'{curve.label} (n={curve.trials})')
       ax.fill_between(curve.queries, curve.mean - curve.stderr, curve.mean + curve.stderr,
-                      color=line.get_color(), alpha=0.2, linewidth=0)
+                      color=color[curve.label], alpha=0.2, linewidth=0)
     if panel.optimum is not None:
       ax.axhline(panel.optimum, color='black', linestyle='--', linewidth=1,
                  label=f'optimum {panel.optimum:.2f}')

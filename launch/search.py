@@ -2,6 +2,10 @@
 
   python -m launch.search                                  # the main job
   python -m launch.search --config=experiments/configs/nasbench201.py --config.trials=100
+  python -m launch.search --config=experiments/configs/darts_search.py --config.data_dir=DIR
+
+On the DARTS space every query is a real training, run one step at a time
+(bananas_jax/darts/search.py); on the tabular benchmarks trials run batched.
 """
 
 import pathlib
@@ -12,6 +16,7 @@ from absl import app
 from ml_collections import config_flags
 
 from bananas_jax import experiment, results
+from bananas_jax.darts import search as darts_search
 
 _DEFAULT_CONFIG = pathlib.Path(__file__).parents[1] / 'experiments' / 'configs' / 'nasbench201.py'
 _CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
@@ -21,6 +26,12 @@ _CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
 def main(argv):
   del argv
   config = _CONFIG.value
+  if config.search_space == 'darts':
+    try:
+      darts_search.run(config)
+    except (ValueError, FileNotFoundError) as e:
+      sys.exit(f'error: {e}')
+    return
   process = (0, 1)
   if config.multihost:  # the cluster is found from the environment (TPU pods, SLURM, ...)
     jax.distributed.initialize()

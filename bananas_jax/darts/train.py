@@ -1,0 +1,223 @@
+"""Training the DARTS network on CIFAR-10: data-parallel over local devices, checkpointed
+every epoch (orbax), resumed automatically from the workdir.
+
+The DARTS/BANANAS recipe: SGD momentum 0.9, cosine learning rate from 0.025 to 0, weight
+decay 3e-4, gradient clipping at norm 5, batch 96, drop-path rising linearly to 0.2,
+auxiliary loss weight 0.4, cutout 16. Every random draw comes from ``(seed, epoch, step)``,
+so a resumed run gives the same parameters as an uninterrupted one.
+"""
+
+import functools
+import json
+import pathlib
+import time
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import orbax.checkpoint as ocp
+from flax import struct
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+from bananas_jax.darts import data as data_lib
+from bananas_jax.darts.network import DartsNetwork
+from bananas_jax.io import tensorboard
+from bananas_jax.spaces import darts as space_lib
+
+
+class TrainState(struct.PyTreeNode):
+  step: jax.Array
+  params: Any
+  batch_stats: Any
+  opt_state: Any
+
+
+class Recipe(NamedTuple):
+  """The optimisation settings a compiled step depends on (hashable: a jit static argument,
+  so trainings with the same recipe and network share one compilation)."""
+
+  learning_rate: float
+  momentum: float
+  weight_decay: float
+  grad_clip: float
+  total_steps: int
+  auxiliary_weight: float
+  cutout: int
+
+  @property
+  def optimizer(self):
+    schedule = optax.cosine_decay_schedule(self.learning_rate, self.total_steps)
+    return optax.chain(optax.clip_by_global_norm(self.grad_clip),
+                       optax.add_decayed_weights(self.weight_decay),
+                       optax.sgd(schedule, momentum=self.momentum))
+
+
+def make_model(config):
+  space = space_lib.DartsSpace()
+  genotype = space.to_genotype(space.from_string(config.genotype))
+  return DartsNetwork((tuple(genotype['normal']), tuple(genotype['reduce'])),
+                      config.init_channels, config.layers, config.auxiliary_weight > 0,
+                      dtype=jnp.bfloat16 if config.bf16 else jnp.float32)
+
+
+def make_recipe(config, steps_per_epoch):
+  return Recipe(config.learning_rate, config.momentum, config.weight_decay, config.grad_clip,
+                config.epochs * steps_per_epoch, config.auxiliary_weight, config.cutout)
+
+
+@functools.partial(jax.jit, static_argnames=('model', 'recipe'))
+def init_state(key, model, recipe):
+  variables = model.init(key, jnp.zeros((2, 32, 32, 3)))
+  return TrainState(jnp.zeros((), jnp.int32), variables['params'], variables['batch_stats'],
+                    recipe.optimizer.init(variables['params']))
+
+
+@functools.partial(jax.jit, static_argnames=('model', 'recipe'), donate_argnames='state')
+def train_step(state, images, labels, key, drop_rate, model, recipe):
+  aug_key, drop_key = jax.random.split(key)
+  x = data_lib.augment(aug_key, images, recipe.cutout).astype(model.dtype)
+  cross_entropy = lambda logits: optax.softmax_cross_entropy_with_integer_labels(
+      logits, labels).mean()
+
+  def loss_fn(params):
+    (logits, aux), updates = model.apply(
+        {'params': params, 'batch_stats': state.batch_stats}, x, train=True,
+        drop_rate=drop_rate, rngs={'dropout': drop_key}, mutable=['batch_stats'])
+    loss = cross_entropy(logits)
+    total = loss if aux is None else loss + recipe.auxiliary_weight * cross_entropy(aux)
+    return total, (loss, logits, updates['batch_stats'])
+
+  grads, (loss, logits, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
+  updates, opt_state = recipe.optimizer.update(grads, state.opt_state, state.params)
+  state = TrainState(state.step + 1, optax.apply_updates(state.params, updates), batch_stats,
+                     opt_state)
+  return state, {'loss': loss, 'correct': jnp.sum(jnp.argmax(logits, -1) == labels)}
+
+
+@functools.partial(jax.jit, static_argnames='model')
+def eval_step(state, images, labels, model):
+  """Summed loss and correct count; rows labelled -1 are padding and count for nothing."""
+  logits, _ = model.apply({'params': state.params, 'batch_stats': state.batch_stats},
+                          data_lib.normalize(images).astype(model.dtype))
+  real = labels >= 0
+  loss = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.maximum(labels, 0))
+  return {'loss_sum': jnp.sum(jnp.where(real, loss, 0.0)),
+          'correct': jnp.sum((jnp.argmax(logits, -1) == labels) & real)}
+
+
+class Trainer:
+  """The model, its recipe and the device layout: batches split over a 1-D mesh of local
+  devices, the state replicated."""
+
+  def __init__(self, config, steps_per_epoch):
+    self.config = config
+    self.model = make_model(config)
+    self.recipe = make_recipe(config, steps_per_epoch)
+    mesh = Mesh(np.array(jax.local_devices()), ('data',))
+    self.batch_sharding = NamedSharding(mesh, P('data'))
+    self.replicated = NamedSharding(mesh, P())
+
+  def init(self, seed):
+    state = init_state(jax.random.key(seed), self.model, self.recipe)
+    return jax.device_put(state, self.replicated)
+
+  def shard(self, *arrays):
+    return [jax.device_put(a, self.batch_sharding) for a in arrays]
+
+  def train_step(self, state, images, labels, key, drop_rate):
+    return train_step(state, *self.shard(images, labels), key, jnp.float32(drop_rate),
+                      self.model, self.recipe)
+
+  def evaluate(self, state, images, labels):
+    """Loss and accuracy (%) on a whole set, in batches (the last one padded)."""
+    size = self.config.eval_batch_size - self.config.eval_batch_size % len(jax.local_devices())
+    loss = correct = 0.0
+    for start in range(0, len(images), size):
+      x, y = images[start:start + size], labels[start:start + size]
+      pad = size - len(x)
+      x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
+      y = np.concatenate([y, np.full(pad, -1, y.dtype)])
+      out = eval_step(state, *self.shard(x, y), self.model)
+      loss += float(out['loss_sum'])
+      correct += float(out['correct'])
+    return loss / len(images), 100.0 * correct / len(images)
+
+
+def checkpoint_manager(workdir):
+  return ocp.CheckpointManager(pathlib.Path(workdir).absolute() / 'checkpoints',
+                               options=ocp.CheckpointManagerOptions(max_to_keep=2))
+
+
+def restore_state(workdir, step=None):
+  """A saved training state as nested dicts of arrays (``params``, ``batch_stats``, ...)."""
+  manager = checkpoint_manager(workdir)
+  step = manager.latest_step() if step is None else step
+  if step is None:
+    raise FileNotFoundError(f'no checkpoint in {workdir}')
+  return manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore())).state
+
+
+def train(config, dataset=None, until_epoch=None, log=print):
+  """Trains (or resumes) ``config.genotype``; returns the final metrics (also written to
+  ``<workdir>/final.json``). ``until_epoch`` stops early after that epoch, as a preemption
+  would; running again resumes from the last checkpoint."""
+  if config.batch_size % len(jax.local_devices()):
+    raise ValueError(f'batch_size {config.batch_size} must be a multiple of the '
+                     f'{len(jax.local_devices())} local devices')
+  dataset = dataset or data_lib.load_cifar10(config.data_dir)
+  (train_x, train_y), (valid_x, valid_y) = data_lib.split(*dataset['train'], config.train_portion)
+  steps_per_epoch = len(train_x) // config.batch_size
+  if steps_per_epoch == 0:
+    raise ValueError(f'batch_size {config.batch_size} exceeds the {len(train_x)} training images')
+  trainer = Trainer(config, steps_per_epoch)
+  workdir = pathlib.Path(config.workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+  manager = checkpoint_manager(workdir)
+  state = trainer.init(config.seed)
+  history = []
+  if manager.latest_step() is not None:
+    restored = manager.restore(manager.latest_step(), args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(state), history=ocp.args.JsonRestore()))
+    state, history = restored.state, restored.history['epochs']
+    log(f'resumed {workdir} after epoch {len(history)}')
+  writer = tensorboard.EventWriter(workdir / 'tensorboard')
+  root = jax.random.key(config.seed)
+  for epoch in range(len(history), config.epochs):
+    order = np.asarray(jax.random.permutation(jax.random.fold_in(root, 2 * epoch), len(train_x)))
+    drop_rate = config.drop_path * epoch / config.epochs
+    tick, loss, correct = time.time(), 0.0, 0
+    for i in range(steps_per_epoch):
+      batch = order[i * config.batch_size:(i + 1) * config.batch_size]
+      key = jax.random.fold_in(jax.random.fold_in(root, 2 * epoch + 1), i)
+      state, metrics = trainer.train_step(state, train_x[batch], train_y[batch], key, drop_rate)
+      loss += float(metrics['loss'])
+      correct += int(metrics['correct'])
+    seconds = time.time() - tick
+    record = {'epoch': epoch + 1, 'train_loss': loss / steps_per_epoch,
+              'train_accuracy': 100.0 * correct / (steps_per_epoch * config.batch_size),
+              'images_per_s': steps_per_epoch * config.batch_size / seconds,
+              'seconds': seconds}
+    if len(valid_x):
+      record['valid_loss'], record['valid_accuracy'] = trainer.evaluate(state, valid_x, valid_y)
+    history.append(record)
+    manager.save(epoch + 1, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(state), history=ocp.args.JsonSave({'epochs': history})))
+    manager.wait_until_finished()
+    for name, value in record.items():
+      writer.scalar(name, value, epoch + 1)
+    writer.flush()
+    log(' '.join(f'{k} {v:.4g}' for k, v in record.items()))
+    if until_epoch is not None and epoch + 1 >= until_epoch and epoch + 1 < config.epochs:
+      writer.close()
+      return None
+  writer.close()
+  final = {'genotype': config.genotype, 'epochs': config.epochs, 'history': history}
+  if history and 'valid_accuracy' in history[-1]:
+    last = [100.0 - h['valid_accuracy'] for h in history[-5:]]
+    final['valid_error_last5'] = float(np.mean(last))  # the search proxy's target
+  if config.test:
+    final['test_loss'], final['test_accuracy'] = trainer.evaluate(state, *dataset['test'])
+  (workdir / 'final.json').write_text(json.dumps(final, indent=2))
+  return final

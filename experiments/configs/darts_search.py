@@ -1,0 +1,33 @@
+"""BANANAS on the DARTS space with real proxy trainings (the paper's DARTS experiment).
+
+  python -m launch.search --config=experiments/configs/darts_search.py \
+      --config.data_dir=/data/cifar10
+
+The paper's run: 10 random architectures, then 9 iterations of k = 10, each architecture
+trained 50 epochs on 70% of the CIFAR-10 training set (``train``: the proxy of
+darts_train.py); the best by validation then gets the final 600-epoch training with
+``launch.train_darts``. A killed search resumes with the same command. A tiny check:
+``--config.total_queries=4 --config.bananas.num_init=2 --config.bananas.k=2
+--config.train.layers=2 --config.train.init_channels=4 --config.train.epochs=1``.
+"""
+
+import ml_collections
+
+from experiments.configs import darts_train
+
+
+def get_config():
+  config = ml_collections.ConfigDict()
+  config.search_space = 'darts'
+  config.data_dir = ''  # holds cifar-10-python.tar.gz or cifar-10-batches-py/
+  config.workdir = ''  # '' means runs/darts_search
+  config.seed = 0
+  config.total_queries = 100
+  config.algorithm = 'bananas'
+  config.bananas = ml_collections.ConfigDict(dict(
+      num_init=10, k=10, encoding='trunc_path', cutoff=100, acq_fn='its', acq_opt='mutation',
+      num_parents=5, num_mutations=100, mutation_rate=1.0, num_random=200,
+      num_ensemble=5, num_layers=10, width=20, learning_rate=0.01, epochs=150,
+      batch_size=32, loss='mae'))
+  config.train = darts_train.get_config('proxy')
+  return config

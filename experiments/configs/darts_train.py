@@ -1,0 +1,42 @@
+"""Training a DARTS-space architecture on CIFAR-10 with the DARTS/BANANAS recipe.
+
+  python -m launch.train_darts --config=experiments/configs/darts_train.py \
+      --config.genotype=BANANAS --config.data_dir=/data/cifar10
+  python -m launch.train_darts --config=experiments/configs/darts_train.py:proxy ...
+
+The default is the paper's final training (600 epochs on the full training set, test
+accuracy at the end); ``:proxy`` is the search proxy (50 epochs on 70% of the training
+set, the target being the mean validation error of the last 5 epochs). A tiny run:
+``--config.layers=2 --config.init_channels=8 --config.epochs=1``. ``genotype`` is a name
+(BANANAS, DARTS_V2) or DARTS genotype text. The workdir keeps a checkpoint per epoch:
+the same command resumes a killed run.
+"""
+
+import ml_collections
+
+
+def get_config(variant='final'):
+  if variant not in ('final', 'proxy'):
+    raise ValueError(f'unknown darts_train variant {variant!r}; accepted: final, proxy')
+  config = ml_collections.ConfigDict()
+  config.genotype = 'BANANAS'
+  config.data_dir = ''  # holds cifar-10-python.tar.gz or cifar-10-batches-py/
+  config.workdir = ''  # '' means runs/darts_<variant>_<genotype>
+  config.epochs = 600 if variant == 'final' else 50
+  config.train_portion = 1.0 if variant == 'final' else 0.7
+  config.test = variant == 'final'  # evaluate on the test set at the end
+  config.layers = 20
+  config.init_channels = 36
+  config.batch_size = 96
+  config.eval_batch_size = 500
+  config.learning_rate = 0.025
+  config.momentum = 0.9
+  config.weight_decay = 3e-4
+  config.grad_clip = 5.0
+  config.drop_path = 0.2
+  config.auxiliary_weight = 0.4  # 0 removes the auxiliary head
+  config.cutout = 16
+  config.bf16 = False
+  config.seed = 0
+  config.variant = variant
+  return config

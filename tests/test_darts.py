@@ -1,0 +1,303 @@
+"""The DARTS space, network, CIFAR-10 input and training, on tiny settings."""
+
+import io
+import pickle
+import tarfile
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from bananas_jax.darts import count_params, data, network, train
+from bananas_jax.darts import search as darts_search
+from bananas_jax.spaces import darts as darts_space
+from experiments.configs import darts_search as darts_search_config
+from experiments.configs import darts_train
+
+SPACE = darts_space.DartsSpace()
+
+
+# ---- space ------------------------------------------------------------------------------
+
+def test_named_genotypes_round_trip():
+  for name, genotype in darts_space.GENOTYPES.items():
+    arch = SPACE.from_string(name)
+    assert SPACE.to_genotype(arch) == genotype
+    assert (SPACE.from_string(SPACE.to_string(arch)) == arch).all()
+  official = ("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
+              "('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), "
+              "('dil_conv_3x3', 2)], normal_concat=range(2, 6), reduce=[('max_pool_3x3', 0), "
+              "('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), "
+              "('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], "
+              "reduce_concat=range(2, 6))")
+  assert (SPACE.from_string(official) == SPACE.from_string('DARTS_V2')).all()
+
+
+@pytest.mark.parametrize('text, message', [
+    ('NASNET', 'malformed DARTS genotype'),
+    ("Genotype(normal=[('conv_7x7', 0)] * 8, reduce=[])", 'malformed DARTS genotype'),
+    ("Genotype(normal=[('conv_7x7', 0)] + [('none', 1)] * 7, reduce=[('none', 0)] * 8)",
+     'malformed DARTS genotype'),
+])
+def test_bad_genotype_text(text, message):
+  with pytest.raises(ValueError, match=message):
+    SPACE.from_string(text)
+
+
+def test_bad_genotypes():
+  good = darts_space.GENOTYPES['BANANAS']
+  with pytest.raises(ValueError, match="unknown DARTS op 'conv_7x7'; accepted: none"):
+    SPACE.from_genotype({**good, 'normal': [('conv_7x7', 0)] + good['normal'][1:]})
+  with pytest.raises(ValueError, match='invalid DARTS genotype'):  # node 0 reads node 0 twice
+    SPACE.from_genotype({**good, 'normal': [('none', 0), ('none', 0)] + good['normal'][2:]})
+  with pytest.raises(ValueError, match='has 8 \\(op, input\\) pairs, got 2'):
+    SPACE.from_genotype({**good, 'reduce': good['reduce'][:2]})
+
+
+def reference_valid(arch):
+  return all(arch[c, j, 0] < j // 2 + 2 and 0 <= arch[c, j, 1] < 8 for c in range(2)
+             for j in range(8)) and all(arch[c, 2 * n, 0] != arch[c, 2 * n + 1, 0]
+                                        for c in range(2) for n in range(4))
+
+
+def test_sampling_and_mutation_are_valid_single_edits():
+  archs = jax.jit(SPACE.sample, static_argnums=1)(jax.random.key(0), 500)
+  assert all(reference_valid(a) for a in np.asarray(archs))
+  ops = np.asarray(archs)[..., 1]
+  assert abs(np.mean(ops == 0) - 1 / 8) < 0.02  # ops uniform over the 8
+  children = np.asarray(jax.jit(SPACE.mutate)(jax.random.key(1), archs))
+  assert all(reference_valid(a) for a in children)
+  assert ((children != np.asarray(archs)).sum(axis=(1, 2, 3)) == 1).all()
+  nbrs = np.asarray(SPACE.neighbours(archs[0]))
+  assert ((nbrs != np.asarray(archs[0])).sum(axis=(1, 2, 3)) == 1).all()
+  assert len(nbrs) == 2 * (8 * 7 + sum(j // 2 + 1 for j in range(8)))
+
+
+def test_canonical_key_ignores_pair_order_within_a_node():
+  archs = np.asarray(SPACE.sample(jax.random.key(2), 1000))
+  swapped = archs.copy()
+  swapped[:, :, [0, 1]] = archs[:, :, [1, 0]]
+  np.testing.assert_array_equal(SPACE.canonical_key(swapped), SPACE.canonical_key(archs))
+  keys = np.asarray(SPACE.canonical_key(archs))
+  canon = np.asarray(SPACE.canonical(archs)).reshape(1000, -1)
+  assert len(set(keys)) == len({tuple(c) for c in canon})  # no collision among these
+
+
+def reference_path_indices(arch):
+  """DFS from each input node over the pairs that read it; length-major indices."""
+  found = set()
+  block_size = [4 * sum(8**k for k in range(n)) for n in range(5)]
+
+  def walk(cell, start, node, ops):
+    for j in range(8):
+      if arch[cell, j, 0] == node:
+        seq = [*ops, int(arch[cell, j, 1])]
+        code = sum(op * 8**i for i, op in enumerate(seq))
+        found.add(block_size[len(seq)] + (2 * cell + start) * 8**len(seq) + code)
+        walk(cell, start, j // 2 + 2, seq)
+
+  for cell in range(2):
+    for start in range(2):
+      walk(cell, start, start, [])
+  return found
+
+
+def test_path_encoding_matches_a_dfs():
+  archs = np.concatenate([np.asarray(SPACE.sample(jax.random.key(3), 60)),
+                          np.stack([SPACE.from_string(n) for n in darts_space.GENOTYPES])])
+  paths = np.asarray(jax.jit(lambda a: SPACE.encode(a, 'path'))(archs))
+  assert paths.shape == (62, 18724)
+  for arch, path in zip(archs, paths):
+    assert set(np.flatnonzero(path)) == reference_path_indices(arch)
+  assert SPACE.encode(archs).shape == (62, 100)
+  adjacency = np.asarray(SPACE.encode(archs, 'adjacency'))
+  assert adjacency.shape == (62, 208) and (adjacency.sum(axis=1) == 32).all()
+
+
+# ---- network ------------------------------------------------------------------------------
+
+def test_parameter_counts_match_the_papers():
+  assert count_params('DARTS_V2', 36, 20) == 3_349_342  # the DARTS paper's 3.3M
+  assert round(count_params('BANANAS', 36, 20) / 1e6, 1) == 3.6  # BANANAS: about 3.6M
+  assert count_params('DARTS_V2', 36, 20, auxiliary=True) > 3_349_342
+
+
+@pytest.mark.parametrize('op', darts_space.OPS)
+@pytest.mark.parametrize('stride', [1, 2])
+def test_every_op_output_shape(op, stride):
+  module = network.Op(op, 8, stride)
+  x = jnp.ones((2, 16, 16, 8))
+  variables = module.init(jax.random.key(0), x, False)
+  y = module.apply(variables, x, False)
+  assert y.shape == (2, 16 // stride, 16 // stride, 8)
+
+
+def test_network_output_shapes():
+  bananas = darts_space.GENOTYPES['BANANAS']
+  model = network.DartsNetwork((tuple(bananas['normal']), tuple(bananas['reduce'])),
+                               init_channels=8, layers=3)
+  x = jnp.ones((2, 32, 32, 3))
+  variables = jax.eval_shape(model.init, jax.random.key(0), x)  # shapes only: no compute
+  (logits, aux), _ = jax.eval_shape(
+      lambda v: model.apply(v, x, train=True, drop_rate=0.5, rngs={'dropout': jax.random.key(1)},
+                            mutable=['batch_stats']), variables)
+  assert logits.shape == (2, 10) and aux.shape == (2, 10)
+  eval_logits, eval_aux = jax.eval_shape(lambda v: model.apply(v, x), variables)
+  assert eval_logits.shape == (2, 10)
+
+
+def test_drop_path_zeroes_whole_examples_and_rescales():
+  class Dropper(network.nn.Module):
+    @network.nn.compact
+    def __call__(self, x):
+      return network.drop_path(self, x, 0.5)
+
+  x = jnp.ones((1000, 2, 2, 3))
+  y = np.asarray(Dropper().apply({}, x, rngs={'dropout': jax.random.key(0)}))
+  per_example = y.reshape(1000, -1)
+  assert set(np.unique(per_example)) == {0.0, 2.0}
+  assert (per_example.min(axis=1) == per_example.max(axis=1)).all()
+  assert 0.45 < (per_example[:, 0] == 0).mean() < 0.55
+
+
+# ---- data -----------------------------------------------------------------------------------
+
+def write_fake_cifar(path, per_batch=40, archive=True):
+  """A CIFAR-10 python-version archive (or folder) with ``per_batch`` images per file."""
+  rng = np.random.default_rng(0)
+  files = {}
+  for name in data.TRAIN_FILES + (data.TEST_FILE,):
+    labels = rng.integers(0, 10, per_batch)
+    images = np.zeros((per_batch, 3, 32, 32), np.uint8) + (labels * 25)[:, None, None, None]
+    images = images + rng.integers(0, 20, images.shape).astype(np.uint8)
+    files[name] = pickle.dumps({b'data': images.reshape(per_batch, -1),
+                                b'labels': labels.tolist()})
+  if archive:
+    with tarfile.open(path, 'w:gz') as tar:
+      for name, blob in files.items():
+        info = tarfile.TarInfo(f'{data.FOLDER}/{name}')
+        info.size = len(blob)
+        tar.addfile(info, io.BytesIO(blob))
+  else:
+    (path / data.FOLDER).mkdir(parents=True)
+    for name, blob in files.items():
+      (path / data.FOLDER / name).write_bytes(blob)
+  return path
+
+
+def test_cifar_from_archive_and_folder(tmp_path):
+  archive = write_fake_cifar(tmp_path / data.ARCHIVE)
+  from_archive = data.load_cifar10(tmp_path)  # the folder holding the archive
+  from_folder = data.load_cifar10(write_fake_cifar(tmp_path / 'extracted', archive=False))
+  assert from_archive['train'][0].shape == (200, 32, 32, 3)
+  assert from_archive['test'][0].shape == (40, 32, 32, 3)
+  for part in ('train', 'test'):
+    for a, b in zip(from_archive[part], from_folder[part]):
+      np.testing.assert_array_equal(a, b)
+  np.testing.assert_array_equal(data.load_cifar10(archive)['test'][1], from_folder['test'][1])
+  (train_x, _), (valid_x, _) = data.split(*from_archive['train'], 0.7)
+  assert (len(train_x), len(valid_x)) == (140, 60)
+
+
+def test_cifar_errors(tmp_path):
+  with pytest.raises(FileNotFoundError, match='needs data_batch_1.*cifar-10-python.tar.gz'):
+    data.load_cifar10(tmp_path)
+  folder = write_fake_cifar(tmp_path / 'bad', archive=False) / data.FOLDER
+  (folder / 'data_batch_3').write_bytes(b'not a pickle')
+  with pytest.raises(ValueError, match='data_batch_3 is not a CIFAR-10 python batch'):
+    data.load_cifar10(folder)
+  with pytest.raises(ValueError, match='train_portion must be in \\(0, 1\\], got 1.5'):
+    data.split(np.zeros(4), np.zeros(4), 1.5)
+
+
+def test_augmentation():
+  images = np.full((64, 32, 32, 3), 200, np.uint8)
+  out = np.asarray(jax.jit(data.augment)(jax.random.key(0), images))
+  assert out.shape == (64, 32, 32, 3) and out.dtype == np.float32
+  value = data.normalize(np.full((1, 1, 1, 3), 200, np.uint8))[0, 0, 0]
+  kept = np.isclose(out, value).all(axis=-1)
+  zero = (out == 0).all(axis=-1)  # cutout, or the crop's zero padding (normalized 0 is not 0)
+  assert (kept | zero).all()
+  assert 100 < zero.sum(axis=(1, 2)).mean() < 16 * 16 + 8 * 32
+
+
+# ---- training ---------------------------------------------------------------------------------
+
+def tiny_config(tmp_path, **changes):
+  config = darts_train.get_config('proxy')
+  config.update(layers=2, init_channels=4, batch_size=16, eval_batch_size=64, epochs=2,
+                auxiliary_weight=0.0, workdir=str(tmp_path / 'train'), genotype='BANANAS')
+  config.update(changes)
+  return config
+
+
+def fake_dataset(num=64):
+  rng = np.random.default_rng(1)
+  labels = rng.integers(0, 10, num).astype(np.int32)
+  images = (np.zeros((num, 32, 32, 3)) + labels[:, None, None, None] * 25 +
+            rng.integers(0, 10, (num, 32, 32, 3))).astype(np.uint8)
+  return {'train': (images, labels), 'test': (images[:32], labels[:32])}
+
+
+def test_loss_goes_down(tmp_path):
+  config = tiny_config(tmp_path, learning_rate=0.1, cutout=0, drop_path=0.0, layers=1,
+                       init_channels=2)
+  dataset = fake_dataset(32)
+  trainer = train.Trainer(config, steps_per_epoch=100)
+  state = trainer.init(0)
+  images, labels = dataset['train'][0][:16], dataset['train'][1][:16]
+  losses = []
+  for step in range(30):
+    state, metrics = trainer.train_step(state, images, labels, jax.random.key(step), 0.0)
+    losses.append(float(metrics['loss']))
+  assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+
+
+def test_resumed_training_equals_uninterrupted(tmp_path):
+  dataset = fake_dataset()
+  whole = tiny_config(tmp_path / 'whole', test=True)
+  final = train.train(whole, dataset, log=lambda _: None)
+  assert len(final['history']) == 2 and 'valid_error_last5' in final and 'test_accuracy' in final
+  cut = tiny_config(tmp_path / 'cut', test=True)
+  assert train.train(cut, dataset, until_epoch=1, log=lambda _: None) is None
+  resumed = train.train(cut, dataset, log=lambda _: None)
+  same = ('epoch', 'train_loss', 'train_accuracy', 'valid_loss', 'valid_accuracy')
+  assert [{k: h[k] for k in same} for h in resumed['history']] == \
+         [{k: h[k] for k in same} for h in final['history']]
+  assert resumed['test_accuracy'] == final['test_accuracy']
+  a, b = train.restore_state(whole.workdir), train.restore_state(cut.workdir)
+  for x, y in zip(jax.tree.leaves(a['params']), jax.tree.leaves(b['params'])):
+    np.testing.assert_array_equal(x, y)
+
+
+# ---- search ------------------------------------------------------------------------------------
+
+def test_two_iteration_search_killed_and_resumed(tmp_path):
+  config = darts_search_config.get_config()
+  config.total_queries = 4
+  config.bananas.update(num_init=2, k=2, epochs=5, num_ensemble=2)
+  config.train.update(layers=1, init_channels=2, batch_size=16, eval_batch_size=64, epochs=1,
+                      auxiliary_weight=0.0)  # a one-cell network: 4 compilations stay short
+  config.data_dir = str(write_fake_cifar(tmp_path / data.ARCHIVE, per_batch=16))
+  config.workdir = str(tmp_path / 'search')
+  real = darts_search.proxy_trainer(config.train, config.data_dir, log=lambda _: None)
+  calls = []
+
+  def dies_on_the_third_training(genotype, workdir):
+    calls.append(genotype)
+    if len(calls) == 3:  # the first training of the second step
+      raise KeyboardInterrupt
+    return real(genotype, workdir)
+
+  with pytest.raises(KeyboardInterrupt):
+    darts_search.run(config, dies_on_the_third_training, log=lambda _: None)
+  calls.clear()
+  records = darts_search.run(config, dies_on_the_third_training, log=lambda _: None)
+  assert len(calls) == 2  # only the second step's trainings ran again
+  assert [(r['step'], r['index']) for r in records] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+  proposals = (tmp_path / 'search' / 'proposals.jsonl').read_text().splitlines()
+  assert len(proposals) == 2  # the second step was asked once, before the kill
+  genotypes = [r['genotype'] for r in records]
+  assert len(set(genotypes)) == 4 and all(SPACE.from_string(g) is not None for g in genotypes)
+  assert all(0 <= r['val_error'] <= 100 for r in records)
