@@ -101,7 +101,7 @@ def plot(panels, out_dir, name='test_error'):
   out_dir.mkdir(parents=True, exist_ok=True)
   paths = [out_dir / f'{name}.{ext}' for ext in ('png', 'pdf')]
   for path in paths:
-    fig.savefig(path, dpi=150)
+    fig.savefig(path, dpi=110)
   plt.close(fig)
   return paths
 

@@ -5,6 +5,10 @@ import os
 if '--xla_force_host_platform_device_count' not in os.environ.get('XLA_FLAGS', ''):
   os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +
                              ' --xla_force_host_platform_device_count=2').strip()
+# Tests run small programs once: compiling them dominates, and XLA's cheaper CPU backend
+# passes halve the suite's time. Subprocesses started by tests inherit the flags.
+os.environ['XLA_FLAGS'] += (' --xla_backend_optimization_level=0'
+                            ' --xla_llvm_disable_expensive_passes=true')
 os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')  # see launch/__init__.py
 
 import pytest

@@ -21,8 +21,10 @@ print(json.dumps({'devices': jax.device_count(), 'rows': out.rows.tolist()}))
 
 
 def run_with_devices(count):
-  env = dict(os.environ, XLA_FLAGS=f'--xla_force_host_platform_device_count={count}',
-             PYTHONPATH=REPO)
+  flags = [f for f in os.environ['XLA_FLAGS'].split()
+           if not f.startswith('--xla_force_host_platform_device_count')]
+  env = dict(os.environ, PYTHONPATH=REPO,
+             XLA_FLAGS=' '.join([*flags, f'--xla_force_host_platform_device_count={count}']))
   proc = subprocess.run([sys.executable, '-c', SCRIPT], env=env, cwd=REPO, capture_output=True,
                         text=True, check=True)
   return json.loads(proc.stdout.strip().splitlines()[-1])
