@@ -301,3 +301,6 @@ def test_two_iteration_search_killed_and_resumed(tmp_path):
   genotypes = [r['genotype'] for r in records]
   assert len(set(genotypes)) == 3 and all(SPACE.from_string(g) is not None for g in genotypes)
   assert all(0 <= r['val_error'] <= 100 for r in records)
+  config.bananas.epochs = 6
+  with pytest.raises(ValueError, match='holds a search with other settings \\(fields bananas\\)'):
+    darts_search.run(config, dies_on_the_third_training, log=lambda _: None)

@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from bananas_jax import results, search
+from bananas_jax.darts import data
 from bananas_jax.darts import train as train_lib
 from bananas_jax.spaces import darts as space_lib
 
@@ -38,7 +39,7 @@ def proxy_trainer(train_config, data_dir, log=print):
     if final_path.exists():  # trained before this restart, or by another worker
       return json.loads(final_path.read_text())['valid_error_last5']
     if 'cifar10' not in loaded:
-      loaded['cifar10'] = train_lib.data_lib.load_cifar10(data_dir)
+      loaded['cifar10'] = data.load_cifar10(data_dir)
     config = train_config.copy_and_resolve_references()
     config.genotype, config.workdir = genotype, str(workdir)
     return train_lib.train(config, loaded['cifar10'], log=log)['valid_error_last5']
@@ -47,8 +48,32 @@ def proxy_trainer(train_config, data_dir, log=print):
 
 
 def _read_jsonl(path):
+  """The lines of a JSON-lines log; a last line cut by a kill is dropped from the file (its
+  step is asked again, deterministically, or its training's final.json is read again)."""
   path = pathlib.Path(path)
-  return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+  if not path.exists():
+    return []
+  lines = path.read_text().splitlines()
+  try:
+    return [json.loads(line) for line in lines]
+  except json.JSONDecodeError:
+    kept = [json.loads(line) for line in lines[:-1]]
+    path.write_text(''.join(json.dumps(r) + '\n' for r in kept))
+    return kept
+
+
+def _check_config(workdir, config):
+  """A search's settings may not change between its runs (the replay would diverge)."""
+  path = workdir / 'config.json'
+  current = {k: v for k, v in config.to_dict().items() if k not in ('data_dir', 'workdir')}
+  if path.exists():
+    old = {k: v for k, v in json.loads(path.read_text()).items()
+           if k not in ('data_dir', 'workdir')}
+    if old != current:
+      changed = sorted(k for k in set(old) | set(current) if old.get(k) != current.get(k))
+      raise ValueError(f'workdir {workdir} holds a search with other settings (fields '
+                       f'{", ".join(changed)}); choose another --config.workdir')
+  results.write_json_atomic(path, config.to_dict())
 
 
 def run(config, train_fn=None, log=print):
@@ -61,7 +86,7 @@ def run(config, train_fn=None, log=print):
   algorithm = search.make(config.algorithm, space, config.total_queries, settings)
   workdir = pathlib.Path(config.workdir or 'runs/darts_search')
   workdir.mkdir(parents=True, exist_ok=True)
-  results.write_json_atomic(workdir / 'config.json', config.to_dict())
+  _check_config(workdir, config)
   train_fn = train_fn or proxy_trainer(config.train, config.data_dir, log)
   proposals = {p['step']: p['genotypes'] for p in _read_jsonl(workdir / 'proposals.jsonl')}
   finished = {(r['step'], r['index']): r for r in _read_jsonl(workdir / 'results.jsonl')}
