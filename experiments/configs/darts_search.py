@@ -9,6 +9,8 @@ darts_train.py); the best by validation then gets the final 600-epoch training w
 ``launch.train_darts``. A killed search resumes with the same command. A tiny check:
 ``--config.total_queries=4 --config.bananas.num_init=2 --config.bananas.k=2
 --config.train.layers=2 --config.train.init_channels=4 --config.train.epochs=1``.
+Not run at full size here: a proxy training would take about 216 h on this CPU (see
+darts_train.py); the kill-and-resume loop is tested on a one-cell proxy.
 """
 
 import ml_collections
