@@ -25,6 +25,14 @@ def write_json_atomic(path, obj):
   os.replace(f.name, path)
 
 
+def write_report(path, report):
+  """A benchmark script's report: written atomically (parent directories made) and printed."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  write_json_atomic(path, report)
+  print(json.dumps(report, indent=2))
+
+
 def append_records(path, records):
   """Appends records as JSON lines, each in one write, and syncs them to disk."""
   if not records:

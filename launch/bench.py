@@ -3,9 +3,6 @@
   python -m launch.bench --out=runs/bench/cpu.json
 """
 
-import json
-import pathlib
-
 from absl import app, flags
 
 from bananas_jax import results, timing
@@ -21,10 +18,7 @@ def main(argv):
   if min(sizes) < 1:
     raise app.UsageError(f'--batch_sizes must be positive integers, got {_BATCHES.value}')
   report = timing.run_timings(sizes)
-  out = pathlib.Path(_OUT.value)
-  out.parent.mkdir(parents=True, exist_ok=True)
-  results.write_json_atomic(out, report)
-  print(json.dumps(report, indent=2))
+  results.write_report(_OUT.value, report)
 
 
 if __name__ == '__main__':

@@ -5,8 +5,6 @@ and the 50-epoch search proxy extrapolated from them (synthetic images; no data 
   python -m launch.bench_darts --layers=20 --init_channels=36 --batch_size=96 --steps=3
 """
 
-import json
-import pathlib
 import time
 
 import jax
@@ -62,10 +60,7 @@ def main(argv):
       'step_s': round(step_s, 3), 'images_per_s': round(images_per_s, 1),
       'proxy_epoch_s (35,000 images)': round(PROXY_IMAGES / images_per_s, 1),
       'proxy_50_epochs_h': round(PROXY_EPOCHS * PROXY_IMAGES / images_per_s / 3600, 2)}
-  out = pathlib.Path(_OUT.value)
-  out.parent.mkdir(parents=True, exist_ok=True)
-  results.write_json_atomic(out, report)
-  print(json.dumps(report, indent=2))
+  results.write_report(_OUT.value, report)
 
 
 if __name__ == '__main__':

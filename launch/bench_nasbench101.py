@@ -9,7 +9,6 @@ fetched here): reading an official-format file, and loading a cache of the real 
    metrics) and times loading it and putting the benchmark on the device.
 """
 
-import json
 import pathlib
 import tempfile
 import time
@@ -79,10 +78,7 @@ def main(argv):
     directory.mkdir(parents=True, exist_ok=True)
     report = {'device': str(jax.devices()[0]), 'reader': time_reader(directory),
               'full_size_cache': time_full_size_cache(directory)}
-  out = pathlib.Path(_OUT.value)
-  out.parent.mkdir(parents=True, exist_ok=True)
-  results.write_json_atomic(out, report)
-  print(json.dumps(report, indent=2))
+  results.write_report(_OUT.value, report)
 
 
 if __name__ == '__main__':

@@ -58,6 +58,18 @@ class SearchSpace(Protocol):
     """The official text form of one (unbatched) architecture."""
 
 
+def checked_encoding_dim(space, dims: dict, encoding: str, cutoff: int) -> int:
+  """``dims[encoding]``, after refusing unknown encodings and a ``trunc_path`` cutoff outside
+  ``1..dims['path']``, with messages naming the accepted values (for ``encoding_dim``)."""
+  if encoding not in dims:
+    raise ValueError(f'unknown encoding {encoding!r} for {space.name}; '
+                     f'accepted: {", ".join(space.encodings)}')
+  if encoding == 'trunc_path' and not 1 <= cutoff <= dims['path']:
+    raise ValueError(f'cutoff {cutoff} out of range for {space.name}; '
+                     f'accepted: 1..{dims["path"]}')
+  return dims[encoding]
+
+
 def take(archs: Archs, index: jax.Array) -> Archs:
   """Gathers rows ``index`` of every leaf."""
   return jax.tree.map(lambda leaf: leaf[index], archs)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.spaces.base import until_valid
+from bananas_jax.spaces.base import checked_encoding_dim, until_valid
 
 OPS = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'sep_conv_5x5',
        'dil_conv_3x3', 'dil_conv_5x5')
@@ -158,12 +158,7 @@ class DartsSpace:
   def encoding_dim(self, encoding='trunc_path', cutoff=100):
     dims = {'adjacency': 2 * NUM_PAIRS * (NUM_INPUT_NODES + NUM_OPS), 'path': PATH_DIM,
             'trunc_path': cutoff}
-    if encoding not in dims:
-      raise ValueError(f'unknown encoding {encoding!r} for {self.name}; '
-                       f'accepted: {", ".join(self.encodings)}')
-    if encoding == 'trunc_path' and not 1 <= cutoff <= PATH_DIM:
-      raise ValueError(f'cutoff {cutoff} out of range for {self.name}; accepted: 1..{PATH_DIM}')
-    return dims[encoding]
+    return checked_encoding_dim(self, dims, encoding, cutoff)
 
   def _path(self, archs):
     """``float32[B, 18724]``, ordered by path length first, so that truncating keeps the

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.spaces.base import until_valid
+from bananas_jax.spaces.base import checked_encoding_dim, until_valid
 
 OPS = ('conv3x3-bn-relu', 'conv1x1-bn-relu', 'maxpool3x3')  # fixes every encoding index
 NUM_OPS = len(OPS)
@@ -228,13 +228,7 @@ class NASBench101Space:
     dims = {'adjacency': self.num_edges + NUM_OPS * self.num_inner,
             'categorical': self.num_edges + self.num_inner,
             'path': self.path_dim, 'trunc_path': cutoff}
-    if encoding not in dims:
-      raise ValueError(f'unknown encoding {encoding!r} for {self.name}; '
-                       f'accepted: {", ".join(self.encodings)}')
-    if encoding == 'trunc_path' and not 1 <= cutoff <= self.path_dim:
-      raise ValueError(f'cutoff {cutoff} out of range for {self.name}; '
-                       f'accepted: 1..{self.path_dim}')
-    return dims[encoding]
+    return checked_encoding_dim(self, dims, encoding, cutoff)
 
   def _path(self, cells):
     """``float32[B, 364]``: 1 where some input-to-output path carries that op sequence; a

@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bananas_jax.spaces.base import checked_encoding_dim
+
 OPS = ('avg_pool_3x3', 'nor_conv_1x1', 'nor_conv_3x3', 'none', 'skip_connect')
 NUM_OPS = len(OPS)
 EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -104,12 +106,7 @@ class NASBench201Space:
   def encoding_dim(self, encoding='trunc_path', cutoff=40):
     dims = {'categorical': NUM_EDGES, 'adjacency': NUM_EDGES * NUM_OPS, 'path': PATH_DIM,
             'trunc_path': cutoff, 'nasbot': NUM_OPS + 8}
-    if encoding not in dims:
-      raise ValueError(f'unknown encoding {encoding!r} for {self.name}; '
-                       f'accepted: {", ".join(self.encodings)}')
-    if encoding == 'trunc_path' and not 1 <= cutoff <= PATH_DIM:
-      raise ValueError(f'cutoff {cutoff} out of range for {self.name}; accepted: 1..{PATH_DIM}')
-    return dims[encoding]
+    return checked_encoding_dim(self, dims, encoding, cutoff)
 
   def _path(self, archs):
     """``float32[B, 155]``: 1 where the cell has that sequence of ops from input to output."""
