@@ -6,17 +6,16 @@ batches of ``trial_batch``, appends each batch's records as soon as they are don
 writes ``summary.json``. Re-running the same command resumes where it stopped.
 """
 
-import json
 import pathlib
-import sys
 import time
 
 import jax
 import numpy as np
-from absl import logging
 
 from bananas_jax import benchmarks, results, search, spaces
-from bananas_jax.io import tensorboard
+from bananas_jax.io import records, tensorboard
+from bananas_jax.progress import Progress
+from bananas_jax.provenance import provenance
 
 # Fields that do not change any trial's result: they may differ when a run is resumed.
 _RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir', 'name', 'data_path',
@@ -39,11 +38,11 @@ def build(config):
     raise ValueError(f'trials must be at least 1, got {config.trials}')
   if config.trial_batch < 1:
     raise ValueError(f'trial_batch must be at least 1, got {config.trial_batch}')
-  spaces.get(config.search_space)  # refuses unknown names before any data is read
+  spaces.make(config.search_space)  # refuses unknown names before any data is read
   if config.sampler not in SAMPLERS:
     raise ValueError(f'unknown sampler {config.sampler!r}; accepted: {", ".join(SAMPLERS)}')
-  benchmark = benchmarks.get(config.search_space, config.dataset, config.fidelity,
-                             config.data_path or None)
+  benchmark = benchmarks.load(config.search_space, config.dataset, config.fidelity,
+                              config.data_path or None)
   space = benchmark.space  # the table's own space (a synthetic table may be smaller)
   if config.sampler == 'table':
     space = spaces.UniformOverRows(space, benchmark.archs)
@@ -67,32 +66,21 @@ def workdir_of(config):
 
 
 def prepare_workdir(workdir, config, records_path):
-  """Creates the workdir, checks it against ``config.json`` and rewrites that file.
+  """Creates the workdir, checks it against its ``config.json`` and updates that file.
 
   A workdir holds one experiment: the shared fields (everything but the resumable ones and
   the algorithms' sections) and the section of every algorithm that already has records
   must match, so new algorithms and more trials can be added to a run, but no record is
   ever mixed with one made under other settings. Returns the records found.
   """
+  found = records.read_jsonl(records_path, key=results.record_key)
   current = config.to_dict()
-  path = workdir / 'config.json'
-  try:
-    workdir.mkdir(parents=True, exist_ok=True)
-    old = json.loads(path.read_text()) if path.exists() else {}
-    records = results.read_records(records_path)
-    with_records = {r['algorithm'] for r in records}
-    sections = {k for k in set(old) | set(current)
-                if isinstance(old.get(k, current.get(k)), dict)}
-    compared = [k for k in set(old) | set(current) if k not in _RESUMABLE_FIELDS and
-                (k not in sections or k in with_records)]
-    changed = sorted(k for k in compared if k in old and old.get(k) != current.get(k))
-    if changed:
-      raise ValueError(f'workdir {workdir} holds a run with a different config (fields '
-                       f'{", ".join(changed)}); choose another --config.workdir')
-    results.write_json_atomic(path, {**old, **current})
-  except OSError as e:
-    raise ValueError(f'workdir {workdir} cannot be written: {e}') from e
-  return records
+  with_records = {r['algorithm'] for r in found}
+  sections_without_records = {k for k, v in current.items()
+                              if isinstance(v, dict) and k not in with_records}
+  records.prepare_workdir(workdir, current,
+                          ignored=set(_RESUMABLE_FIELDS) | sections_without_records)
+  return found
 
 
 def reference(benchmark):
@@ -105,41 +93,25 @@ def reference(benchmark):
 
 
 def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_time_s):
+  """One record per trial. ``train_time_s`` is the search's simulated cost: the benchmark's
+  training time of the first q queries, summed, at each reported q."""
   val, test = search.best_by_validation(trial_results.val_error, trial_results.test_error,
                                         queries)
-  records = []
+  cost = np.cumsum(trial_results.train_time, axis=1)[:, np.asarray(queries) - 1]
+  new = []
   for i, (trial, seed) in enumerate(zip(trials, seeds)):
     best = int(np.argmin(trial_results.val_error[i]))
     arch = jax.tree.map(lambda leaf: leaf[i, best], trial_results.archs)
-    records.append({
+    new.append({
         'algorithm': name, 'trial': int(trial), 'seed': int(seed), 'queries': list(queries),
         'test_error': [round(float(x), 5) for x in test[i]],
         'val_error': [round(float(x), 5) for x in val[i]],
         'best_arch': benchmark.space.to_string(arch),
         'best_index': int(trial_results.rows[i, best]),
+        'train_time_s': [round(float(x), 1) for x in cost[i]],
         'wall_time_s': round(wall_time_s, 4),
     })
-  return records
-
-
-class Progress:
-  """A one-line progress bar on stderr: trials done, step of the current batch, elapsed."""
-
-  def __init__(self, name, total_trials, done_trials):
-    self.name, self.total, self.done, self.start = name, total_trials, done_trials, time.time()
-
-  def show(self, batch, step, steps):
-    width = 30
-    frac = (self.done + batch * step / steps) / self.total
-    bar = '#' * int(width * frac) + '.' * (width - int(width * frac))
-    sys.stderr.write(f'\r{self.name:<14} [{bar}] trials {self.done}/{self.total} '
-                     f'step {step}/{steps} {time.time() - self.start:6.1f}s')
-    sys.stderr.flush()
-
-  def finish_batch(self, batch):
-    self.done += batch
-    if self.done == self.total:
-      sys.stderr.write('\n')
+  return new
 
 
 def run_search(config, process_index=0, process_count=1):
@@ -153,47 +125,64 @@ def run_search(config, process_index=0, process_count=1):
   workdir = workdir_of(config)
   own_file = 'results.jsonl' if process_count == 1 else f'results.p{process_index}.jsonl'
   records_path = workdir / own_file
-  records = prepare_workdir(workdir, config, records_path)
+  found = prepare_workdir(workdir, config, records_path)
   queries = list(range(10, config.total_queries + 1, 10))
   if not queries or queries[-1] != config.total_queries:
     queries.append(config.total_queries)
   for name, algorithm in algorithms.items():
-    done = {r['trial'] for r in records if r['algorithm'] == name}
+    done = {r['trial'] for r in found if r['algorithm'] == name}
     mine = [t for t in range(config.trials) if t % process_count == process_index]
     todo = [t for t in mine if t not in done]
-    progress = Progress(name, len(mine), len(mine) - len(todo))
-    for start in range(0, len(todo), config.trial_batch):
-      trials = todo[start:start + config.trial_batch]
-      seeds = [config.seed + t for t in trials]
-      step_ends = [time.time()]
-
-      def on_step(step, steps, trials=trials, step_ends=step_ends):
-        step_ends.append(time.time())
-        progress.show(len(trials), step, steps)
-
-      out = search.run_trials(algorithm, benchmark, seeds, config.noisy, on_step=on_step)
-      per_trial = (step_ends[-1] - step_ends[0]) / len(trials)
-      new = trial_records(name, trials, seeds, out, benchmark, queries, per_trial)
-      results.append_records(records_path, new)
-      records.extend(new)
-      if config.metrics:
-        write_metrics(workdir / 'tensorboard' / f'{name}_trials_{trials[0]}-{trials[-1]}',
-                      out, algorithm, np.diff(step_ends))
-      progress.finish_batch(len(trials))
-      logging.info('%s: %d trials done in %.1fs', name, len(trials), per_trial * len(trials))
+    batches = [todo[i:i + config.trial_batch] for i in range(0, len(todo), config.trial_batch)]
+    if batches:
+      found += _run_batches(name, algorithm, benchmark, batches, len(mine) - len(todo),
+                            len(mine), config, queries, records_path, workdir)
   wanted = set(algorithms)
-  everyone = results.read_workdir_records(workdir)
+  everyone = results.workdir_records(workdir)
   summary = results.summarize(
       [r for r in everyone if r['algorithm'] in wanted and r['trial'] < config.trials],
       reference(benchmark))
-  results.write_json_atomic(workdir / 'summary.json', summary)
+  records.write_json(workdir / 'summary.json', {**summary, 'provenance': provenance()})
   return summary
+
+
+def _run_batches(name, algorithm, benchmark, batches, done, total, config, queries,
+                 records_path, workdir):
+  """Runs one algorithm's batches of trials with a progress bar; appends each batch's
+  records as soon as it ends and returns them all."""
+  steps = search.num_steps(algorithm)
+  new, compiled_sizes = [], set()
+  with Progress(name, len(batches) * steps, unit='step') as bar:
+    for trials in batches:
+      seeds = [config.seed + t for t in trials]
+      compiling = len(trials) not in compiled_sizes  # a new batch shape compiles two steps
+      compiled_sizes.add(len(trials))
+      bar.set_note('compiling' if compiling else f'trials {done}/{total}')
+      step_ends = [time.time()]
+
+      def on_step(step, steps, step_ends=step_ends, compiling=compiling):
+        step_ends.append(time.time())
+        bar.update(1, note='compiling' if compiling and step < 2 else f'trials {done}/{total}')
+
+      out = search.run_trials(algorithm, benchmark, seeds, config.noisy, on_step=on_step)
+      per_trial = (step_ends[-1] - step_ends[0]) / len(trials)
+      batch_records = trial_records(name, trials, seeds, out, benchmark, queries, per_trial)
+      records.append_jsonl(records_path, batch_records)
+      new += batch_records
+      if config.metrics:
+        write_metrics(workdir / 'tensorboard' / f'{name}_trials_{trials[0]}-{trials[-1]}',
+                      out, algorithm, np.diff(step_ends))
+      done += len(trials)
+      bar.update(0, note=f'trials {done}/{total}')
+      bar.log('%s: %d trials done in %.1fs (%d/%d)', name, len(trials),
+              per_trial * len(trials), done, total)
+  return new
 
 
 def write_metrics(logdir, out, algorithm, step_seconds):
   """TensorBoard scalars per iteration, averaged over the batch's trials: best validation
   error so far, the model's mean absolute error on the architectures it chose (model-based
-  algorithms only), and seconds per iteration."""
+  searches, where it made predictions), and seconds per iteration."""
   writer = tensorboard.EventWriter(logdir)
   sizes = [algorithm.num_init] + [algorithm.k] * (len(step_seconds) - 1)
   ends = np.cumsum(sizes)
@@ -203,6 +192,7 @@ def write_metrics(logdir, out, algorithm, step_seconds):
     chosen = slice(stop - sizes[i], stop)
     writer.scalar('best_val_error', float(best[:, stop - 1].mean()), i)
     writer.scalar('seconds_per_iteration', float(seconds), i)
-    if not np.isnan(out.predicted[:, chosen]).all():
+    if (isinstance(algorithm, search.ModelBasedSearch)
+        and not np.isnan(out.predicted[:, chosen]).all()):
       writer.scalar('predictor_mae', float(np.nanmean(error[:, chosen])), i)
   writer.close()

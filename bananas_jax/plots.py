@@ -62,7 +62,7 @@ def collect(inputs):
     key = (config['search_space'], config['dataset'])
     title = f'{_SPACE_NAMES.get(key[0], key[0])} {_DATASET_NAMES.get(key[1], key[1])}'
     panel = panels.setdefault(key, Panel(title, [], reference.get('best_test_error')))
-    summary = results.summarize(results.read_workdir_records(workdir), reference)
+    summary = results.summarize(results.workdir_records(workdir), reference)
     for algorithm, stats in summary['algorithms'].items():
       owners.setdefault((key, algorithm), []).append(workdir.name)
       panel.curves.append(Curve(f'{algorithm}\0{workdir.name}', stats['queries'],

@@ -1,110 +1,44 @@
-"""Result records: atomic writing, resumable reading, summaries and the printed table.
+"""A search's results: its records gathered, summarised per algorithm, printed as a table.
 
 A run's workdir holds ``config.json``, ``results.jsonl`` (one JSON line per finished
-(algorithm, trial), appended as soon as it is done) and ``summary.json``.
+(algorithm, trial), appended as soon as it is done; ``results.p<p>.jsonl`` per process on
+several hosts) and ``summary.json``. Writing them is :mod:`bananas_jax.io.records`' job.
 """
 
-import json
 import math
-import os
 import pathlib
-import tempfile
 
 import numpy as np
 
-
-def write_json_atomic(path, obj):
-  """Writes ``obj`` as JSON via a temporary file and a rename: never half-written."""
-  path = pathlib.Path(path)
-  with tempfile.NamedTemporaryFile('w', dir=path.parent, suffix='.tmp', delete=False) as f:
-    json.dump(obj, f, indent=2, sort_keys=True)
-    f.write('\n')
-    f.flush()
-    os.fsync(f.fileno())
-  os.chmod(f.name, 0o644)
-  os.replace(f.name, path)
+from bananas_jax.io import records
 
 
-def write_report(path, report):
-  """A benchmark script's report: written atomically (parent directories made) and printed."""
-  path = pathlib.Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  write_json_atomic(path, report)
-  print(json.dumps(report, indent=2))
+def record_key(record):
+  """A record's identity: one per (algorithm, trial) in a workdir."""
+  return record['algorithm'], record['trial']
 
 
-def append_records(path, records):
-  """Appends records as JSON lines, each in one write, and syncs them to disk."""
-  if not records:
-    return
-  text = ''.join(json.dumps(r, sort_keys=True) + '\n' for r in records)
-  fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-  try:
-    os.write(fd, text.encode())
-    os.fsync(fd)
-  finally:
-    os.close(fd)
-
-
-def read_records(path):
-  """The complete records of ``results.jsonl``, first copy of each (algorithm, trial).
-
-  A line cut short by a kill (no newline, or not JSON) is dropped and the file rewritten
-  without it, so later appends start on a clean line; earlier lines are never touched.
-  """
-  path = pathlib.Path(path)
-  if not path.exists():
-    return []
-  text = path.read_text()
-  lines = text.split('\n')
-  complete, tail = lines[:-1], lines[-1]  # tail is '' when the file ends with a newline
-  records, seen = [], set()
-  for number, line in enumerate(complete, 1):
-    try:
-      record = json.loads(line)
-    except json.JSONDecodeError:
-      if number == len(complete):  # a last line cut short but newline-terminated
-        tail = line
-        break
-      raise ValueError(f'{path}: line {number} is not a JSON record: {line[:80]!r}') from None
-    key = (record['algorithm'], record['trial'])
-    if key not in seen:
-      seen.add(key)
-      records.append(record)
-  if tail:
-    good = ''.join(json.dumps(r, sort_keys=True) + '\n' for r in records)
-    with tempfile.NamedTemporaryFile('w', dir=path.parent, delete=False) as f:
-      f.write(good)
-    os.chmod(f.name, 0o644)
-    os.replace(f.name, path)
-  return records
-
-
-def read_workdir_records(workdir):
+def workdir_records(workdir):
   """The records of every process's ``results*.jsonl`` in a workdir, read without repairing
-  (another process may be appending); first copy of each (algorithm, trial)."""
-  records, seen = [], set()
+  (another process may be appending); the first copy of each (algorithm, trial)."""
+  found, seen = [], set()
   for path in sorted(pathlib.Path(workdir).glob('results*.jsonl')):
-    for line in path.read_text().split('\n'):
-      try:
-        record = json.loads(line)
-      except json.JSONDecodeError:
-        continue  # a line being written, or cut by a kill
-      if (record['algorithm'], record['trial']) not in seen:
-        seen.add((record['algorithm'], record['trial']))
-        records.append(record)
-  return records
+    for record in records.read_jsonl(path, key=record_key, repair=False):
+      if record_key(record) not in seen:
+        seen.add(record_key(record))
+        found.append(record)
+  return found
 
 
-def summarize(records, reference):
+def summarize(found, reference):
   """Per algorithm: mean, stderr and median test error at each reported query count.
 
   ``reference`` holds the benchmark's ``best_test_error`` and ``val_optimum_index``; a
   trial counts as reaching the optimum when it selected the best-validation architecture.
   """
   summary = {}
-  for algorithm in sorted({r['algorithm'] for r in records}):
-    own = [r for r in records if r['algorithm'] == algorithm]
+  for algorithm in sorted({r['algorithm'] for r in found}):
+    own = [r for r in found if r['algorithm'] == algorithm]
     test = np.array([r['test_error'] for r in own], np.float64)
     n = len(own)
     stderr = test.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(test.shape[1])
@@ -120,7 +54,7 @@ def summarize(records, reference):
   return {'benchmark': reference, 'algorithms': summary}
 
 
-def format_table(summary, columns=(50, 100, 150)):
+def format_summary(summary, columns=(50, 100, 150)):
   """The summary as a text table: test error (%) mean +- stderr at a few query counts."""
   algos = summary['algorithms']
   if not algos:

@@ -16,10 +16,10 @@ import copy
 import itertools
 import pathlib
 import re
-import sys
-import time
 
-from bananas_jax import experiment, results
+from bananas_jax import experiment
+from bananas_jax.io import records
+from bananas_jax.progress import Progress
 
 _NAME_UNSAFE = re.compile(r'[^A-Za-z0-9_.=+-]')
 
@@ -99,21 +99,24 @@ def _sweep_dir(config):
   return pathlib.Path(config.sweep_dir or f'runs/sweep_{config.name}')
 
 
-def run_sweep(config, log=sys.stderr):
-  """Runs (or resumes) every point; returns ``{point name: summary}``."""
+def run_sweep(config):
+  """Runs (or resumes) every point, under an overall progress bar; returns
+  ``{point name: summary}``."""
   points = grid_points(config)
   runs = [point_config(config, p) for p in points]
   for run in runs:  # refuse a bad point before any is run
     experiment.build(run)
   sweep_dir = _sweep_dir(config)
   sweep_dir.mkdir(parents=True, exist_ok=True)
-  results.write_json_atomic(sweep_dir / 'sweep.json', {
+  records.write_json(sweep_dir / 'sweep.json', {
       'grid': config.grid, 'points': config.points,
       'workdirs': [point_name(p) for p in points]})
-  summaries, start = {}, time.time()
-  for i, (point, run) in enumerate(zip(points, runs)):
-    name = point_name(point)
-    log.write(f'sweep point {i + 1}/{len(points)} {name} ({time.time() - start:.0f}s)\n')
-    summaries[name] = experiment.run_search(run)
-  log.write(f'sweep done: {len(points)} points in {sweep_dir} ({time.time() - start:.0f}s)\n')
+  summaries = {}
+  with Progress(f'sweep {sweep_dir.name}', len(points), unit='point') as bar:
+    for point, run in zip(points, runs):
+      name = point_name(point)
+      bar.set_note(name)
+      summaries[name] = experiment.run_search(run)
+      bar.update(1)
+    bar.log('sweep done: %d points in %s', len(points), sweep_dir)
   return summaries

@@ -1,10 +1,13 @@
-"""Speed measurements of the BANANAS hot paths, for ``python -m launch.bench``.
+"""Speed measurements behind the bench launchers: BANANAS trials and ensemble fits
+(``launch.bench``), DARTS training steps (``launch.bench_darts``), the NAS-Bench-101 data
+path (``launch.bench_nasbench101``).
 
 Wall-clock seconds on whatever device JAX uses. A first call includes compilation; a
-second call on other seeds hits the compilation cache, so their difference is the
-compile time.
+second call on other inputs hits the compilation cache, so their difference is the
+compile time. Every report says which device and versions made it.
 """
 
+import pathlib
 import time
 
 import jax
@@ -12,6 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from bananas_jax import benchmarks, search
+from bananas_jax.benchmarks import nasbench101 as nb101
+from bananas_jax.darts import count_params, train
+from bananas_jax.io import tfrecord
+from bananas_jax.provenance import provenance
+from bananas_jax.spaces import nasbench101 as nb101_space
 
 
 def _timed(fn):
@@ -45,11 +53,101 @@ def time_trials(algorithm, benchmark, num_trials):
 
 
 def run_timings(batch_sizes=(1, 8, 32, 128), dataset='cifar10'):
-  benchmark = benchmarks.get('nasbench201', dataset, 200)
+  benchmark = benchmarks.load('nasbench201', dataset, 200)
   algorithm = search.make('bananas', benchmark.space, 150)
-  report = {'device': str(jax.devices()[0]), 'device_count': jax.device_count(),
-            'jax_version': jax.__version__, 'ensemble_fit_150x150_epochs':
-            time_ensemble_fit(algorithm), 'trials': []}
+  report = {**provenance(), 'ensemble_fit_150x150_epochs': time_ensemble_fit(algorithm),
+            'trials': []}
   for num_trials in batch_sizes:
     report['trials'].append(time_trials(algorithm, benchmark, num_trials))
   return report
+
+
+# ---- DARTS training ---------------------------------------------------------------------
+
+PROXY_IMAGES = 35_000  # 70% of the CIFAR-10 training set: one proxy epoch
+PROXY_EPOCHS = 50
+
+
+def time_darts_steps(config, steps=3):
+  """Init, first (compiling) and later training steps of ``config``'s network on synthetic
+  images, and the 50-epoch search proxy extrapolated from them."""
+  trainer = train.Trainer(config, steps_per_epoch=1000)
+  rng = np.random.default_rng(0)
+  images = rng.integers(0, 256, (config.batch_size, 32, 32, 3), dtype=np.uint8)
+  labels = rng.integers(0, 10, config.batch_size).astype(np.int32)
+  tick = time.perf_counter()
+  state = jax.block_until_ready(trainer.init(0))
+  init_s = time.perf_counter() - tick
+  tick = time.perf_counter()
+  state, metrics = trainer.train_step(state, images, labels, jax.random.key(0), 0.1)
+  jax.block_until_ready(metrics)
+  first_s = time.perf_counter() - tick
+  tick = time.perf_counter()
+  for step in range(steps):
+    state, metrics = trainer.train_step(state, images, labels, jax.random.key(step + 1), 0.1)
+  jax.block_until_ready(metrics)
+  step_s = (time.perf_counter() - tick) / steps
+  images_per_s = config.batch_size / step_s
+  return {
+      **provenance(), 'genotype': config.genotype, 'layers': config.layers,
+      'init_channels': config.init_channels, 'batch_size': config.batch_size,
+      'bf16': config.bf16,
+      'params': count_params(config.genotype, config.init_channels, config.layers,
+                             auxiliary=True),
+      'init_s': round(init_s, 2), 'first_step_s (compile + run)': round(first_s, 2),
+      'step_s': round(step_s, 3), 'images_per_s': round(images_per_s, 1),
+      'proxy_epoch_s (35,000 images)': round(PROXY_IMAGES / images_per_s, 1),
+      'proxy_50_epochs_h': round(PROXY_EPOCHS * PROXY_IMAGES / images_per_s / 3600, 2)}
+
+
+# ---- the NAS-Bench-101 data path ----------------------------------------------------------
+
+NB101_CELLS = 423_624  # cells in NAS-Bench-101
+
+
+def time_nasbench101_reader(directory):
+  """Writes every cell of the 6-vertex space (64,542 cells x 3 repeats, official format)
+  and reads it back: records per second of the reader, and of the whole conversion."""
+  path = pathlib.Path(directory) / 'nasbench_only108.tfrecord'
+  tick = time.perf_counter()
+  cells = nb101.write_synthetic(path, num_vertices=6)
+  write_s = time.perf_counter() - tick
+  tick = time.perf_counter()
+  num_records = sum(1 for _ in tfrecord.read(path))
+  framing_s = time.perf_counter() - tick
+  tick = time.perf_counter()
+  nb101.load_table(path, progress=False)
+  convert_s = time.perf_counter() - tick
+  return {'cells': cells, 'records': num_records,
+          'file_mb': round(path.stat().st_size / 2**20, 1), 'write_s': round(write_s, 2),
+          'framing_and_crc_records_per_s': round(num_records / framing_s),
+          'conversion_s': round(convert_s, 2),
+          'conversion_records_per_s': round(num_records / convert_s),
+          'cache_mb': round(nb101.cache_path(path).stat().st_size / 2**20, 1)}
+
+
+def time_nasbench101_cache(directory):
+  """Loads a cache of NAS-Bench-101's size (random valid cells, made-up metrics) and puts
+  the benchmark on the device."""
+  space = nb101_space.NASBench101Space()
+  cells = space.sample(jax.random.key(0), 4096)
+  rng = np.random.default_rng(0)
+  pick = rng.integers(0, 4096, NB101_CELLS)
+  accuracy = rng.uniform(80, 95, (NB101_CELLS, 3)).astype(np.float32)
+  table = nb101.NASBench101Table(
+      hashes=np.sort(np.array([f'{i:032x}' for i in range(NB101_CELLS)], 'S32')),
+      matrix=np.asarray(cells.matrix)[pick], ops=np.asarray(cells.ops)[pick].astype(np.int8),
+      keys=np.arange(NB101_CELLS, dtype=np.int32) * 5000,  # distinct, as in the real table
+      val_accuracy=accuracy, test_accuracy=accuracy - 0.5, train_time=accuracy * 20,
+      params=rng.integers(10**5, 10**7, NB101_CELLS), epochs=108, num_vertices=7)
+  cache = pathlib.Path(directory) / 'full_size.108ep.npz'
+  nb101.write_cache(table, cache)
+  tick = time.perf_counter()
+  loaded = nb101.load_table(cache)
+  load_s = time.perf_counter() - tick
+  tick = time.perf_counter()
+  jax.block_until_ready(loaded.benchmark().val_error)
+  device_s = time.perf_counter() - tick
+  return {'cells': NB101_CELLS, 'cache_mb': round(cache.stat().st_size / 2**20, 1),
+          'load_s': round(load_s, 3), 'to_benchmark_on_device_s': round(device_s, 3),
+          'total_s': round(load_s + device_s, 3)}

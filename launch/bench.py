@@ -3,9 +3,10 @@
   python -m launch.bench --out=runs/bench/cpu.json
 """
 
-from absl import app, flags
+from absl import flags
 
-from bananas_jax import results, timing
+import launch
+from bananas_jax import timing
 
 _OUT = flags.DEFINE_string('out', 'runs/bench/bench.json', 'Where to write the JSON report.')
 _BATCHES = flags.DEFINE_list('batch_sizes', ['1', '8', '32', '128'],
@@ -14,12 +15,11 @@ _BATCHES = flags.DEFINE_list('batch_sizes', ['1', '8', '32', '128'],
 
 def main(argv):
   del argv
-  sizes = [int(b) for b in _BATCHES.value]
-  if min(sizes) < 1:
-    raise app.UsageError(f'--batch_sizes must be positive integers, got {_BATCHES.value}')
-  report = timing.run_timings(sizes)
-  results.write_report(_OUT.value, report)
+  sizes = [int(b) for b in _BATCHES.value if b.isdigit() and int(b) > 0]
+  if not sizes or len(sizes) != len(_BATCHES.value):
+    raise ValueError(f'--batch_sizes must be positive integers, got {",".join(_BATCHES.value)}')
+  launch.write_report(_OUT.value, timing.run_timings(sizes))
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run(main)

@@ -9,10 +9,10 @@ with the table's optimum).
 """
 
 import pathlib
-import sys
 
-from absl import app, flags
+from absl import flags
 
+import launch
 from bananas_jax import plots
 
 _INPUTS = flags.DEFINE_list('inputs', None, 'Workdirs or sweep directories.', required=True)
@@ -22,19 +22,13 @@ _QUERIES = flags.DEFINE_list('queries', ['50', '100', '150'], 'Query counts of t
 
 def main(argv):
   del argv
-  try:
-    queries = [int(q) for q in _QUERIES.value]
-    if min(queries) < 1:
-      raise ValueError
-  except ValueError:
-    sys.exit(f'error: --queries must be positive integers, got {",".join(_QUERIES.value)}')
-  try:
-    paths = plots.write_report(_INPUTS.value, _OUT.value, queries)
-  except (ValueError, FileNotFoundError) as e:
-    sys.exit(f'error: {e}')
-  print(pathlib.Path(_OUT.value, "tables.md").read_text())
+  queries = [int(q) for q in _QUERIES.value if q.isdigit() and int(q) > 0]
+  if not queries or len(queries) != len(_QUERIES.value):
+    raise ValueError(f'--queries must be positive integers, got {",".join(_QUERIES.value)}')
+  paths = plots.write_report(_INPUTS.value, _OUT.value, queries)
+  print(pathlib.Path(_OUT.value, 'tables.md').read_text())
   print('wrote ' + ', '.join(map(str, paths)))
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run(main)

@@ -4,12 +4,11 @@
 """
 
 import pathlib
-import sys
 
-from absl import app
 from ml_collections import config_flags
 
-from bananas_jax.predictors import study
+import launch
+from bananas_jax import predictor_study
 
 _DEFAULT_CONFIG = pathlib.Path(__file__).parents[1] / 'experiments' / 'configs' / 'predictor.py'
 _CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
@@ -18,13 +17,10 @@ _CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
 
 def main(argv):
   del argv
-  try:
-    report = study.run_predictor_study(_CONFIG.value)
-  except (ValueError, FileNotFoundError) as e:
-    sys.exit(f'error: {e}')
-  print(study.format_table(report))
+  report = predictor_study.run_predictor_study(_CONFIG.value)
+  print(predictor_study.format_report(report))
   print(f'results in {_CONFIG.value.workdir}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run(main)

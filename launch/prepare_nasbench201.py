@@ -8,10 +8,9 @@ Then ``python -m launch.search --config.data_path=nb201.npz`` searches on it. Of
 are read through their API packages (``pip install nas-bench-201`` or ``nats_bench``).
 """
 
-import sys
+from absl import flags
 
-from absl import app, flags
-
+import launch
 from bananas_jax.benchmarks import nasbench201
 
 _CSV = flags.DEFINE_string('csv', None, 'The NAS-Bench-201 CSV table (.csv or .csv.gz).')
@@ -23,15 +22,12 @@ flags.mark_flags_as_mutual_exclusive(['csv', 'official'], required=True)
 
 def main(argv):
   del argv
-  try:
-    if _CSV.value:
-      out = nasbench201.convert_csv(_CSV.value, _OUT.value)
-    else:
-      out = nasbench201.convert_official(nasbench201.open_official(_OFFICIAL.value), _OUT.value)
-  except (ValueError, FileNotFoundError, ImportError) as e:
-    sys.exit(f'error: {e}')
+  if _CSV.value:
+    out = nasbench201.convert_csv(_CSV.value, _OUT.value)
+  else:
+    out = nasbench201.convert_official(nasbench201.open_official(_OFFICIAL.value), _OUT.value)
   print(f'wrote {out}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run(main)

@@ -4,19 +4,18 @@
   python -m launch.search --config=experiments/configs/nasbench201.py --config.trials=100
   python -m launch.search --config=experiments/configs/darts_search.py --config.data_dir=DIR
 
-On the DARTS space every query is a real training, run one step at a time
-(bananas_jax/darts/search.py); on the tabular benchmarks trials run batched.
+On the tabular benchmarks trials run batched (bananas_jax/experiment.py); on the DARTS
+space every query is a real proxy training, run one step at a time (bananas_jax/stepwise.py).
 """
 
 import pathlib
-import sys
 
 import jax
-from absl import app
 from ml_collections import config_flags
 
-from bananas_jax import experiment, results
-from bananas_jax.darts import search as darts_search
+import launch
+from bananas_jax import experiment, results, stepwise
+from bananas_jax.darts import train
 
 _DEFAULT_CONFIG = pathlib.Path(__file__).parents[1] / 'experiments' / 'configs' / 'nasbench201.py'
 _CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
@@ -27,22 +26,17 @@ def main(argv):
   del argv
   config = _CONFIG.value
   if config.search_space == 'darts':
-    try:
-      darts_search.run(config)
-    except (ValueError, FileNotFoundError) as e:
-      sys.exit(f'error: {e}')
+    stepwise.run_stepwise(config, train.proxy_query_fn(config.train, config.data_dir))
+    print(f'results in {stepwise.workdir_of(config)}')
     return
   process = (0, 1)
   if config.multihost:  # the cluster is found from the environment (TPU pods, SLURM, ...)
     jax.distributed.initialize()
     process = (jax.process_index(), jax.process_count())
-  try:
-    summary = experiment.run_search(config, *process)
-  except (ValueError, FileNotFoundError) as e:
-    sys.exit(f'error: {e}')
-  print(results.format_table(summary))
-  print(f'results in {experiment.workdir_of(_CONFIG.value)}')
+  summary = experiment.run_search(config, *process)
+  print(results.format_summary(summary))
+  print(f'results in {experiment.workdir_of(config)}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run(main)

@@ -8,11 +8,9 @@ The config is a search config plus ``sweep_dir``, ``grid`` (a product, e.g.
 override sets separated by ``|``); see bananas_jax/sweep.py.
 """
 
-import sys
-
-from absl import app
 from ml_collections import config_flags
 
+import launch
 from bananas_jax import results, sweep
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Sweep config file.',
@@ -22,15 +20,11 @@ _CONFIG = config_flags.DEFINE_config_file('config', None, 'Sweep config file.',
 def main(argv):
   del argv
   if _CONFIG.value is None:
-    sys.exit('error: --config=SWEEP_CONFIG is required (e.g. experiments/configs/sweep_smoke.py)')
-  try:
-    summaries = sweep.run_sweep(_CONFIG.value)
-  except (ValueError, FileNotFoundError) as e:
-    sys.exit(f'error: {e}')
-  for name, summary in summaries.items():
+    raise ValueError('--config=SWEEP_CONFIG is required (e.g. experiments/configs/sweep_smoke.py)')
+  for name, summary in sweep.run_sweep(_CONFIG.value).items():
     print(f'== {name}')
-    print(results.format_table(summary))
+    print(results.format_summary(summary))
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run(main)

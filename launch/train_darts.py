@@ -4,11 +4,9 @@
       --config.genotype=BANANAS --config.data_dir=/data/cifar10
 """
 
-import sys
-
-from absl import app
 from ml_collections import config_flags
 
+import launch
 from bananas_jax.darts import train
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'DARTS training config file.')
@@ -18,18 +16,14 @@ def main(argv):
   del argv
   config = _CONFIG.value
   if config is None:
-    sys.exit('error: --config=experiments/configs/darts_train.py is required')
+    raise ValueError('--config=experiments/configs/darts_train.py is required')
   if not config.workdir:
     name = config.genotype if config.genotype.isidentifier() else 'custom'
     config.workdir = f'runs/darts_{config.variant}_{name}'
-  try:
-    final = train.train(config)
-  except (ValueError, FileNotFoundError) as e:
-    sys.exit(f'error: {e}')
-  summary = {k: v for k, v in final.items() if k != 'history'}
-  print(summary)
+  final = train.train(config)
+  print({k: v for k, v in final.items() if k != 'history'})
   print(f'results in {config.workdir}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run(main)

@@ -18,4 +18,4 @@ from bananas_jax import benchmarks
 
 @pytest.fixture(scope='session')
 def cifar10():
-  return benchmarks.get('nasbench201', 'cifar10', 200)
+  return benchmarks.load('nasbench201', 'cifar10', 200)

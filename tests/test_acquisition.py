@@ -7,7 +7,7 @@ from scipy import stats
 from bananas_jax import acquisition, spaces
 from bananas_jax.history import History
 
-SPACE = spaces.get('nasbench201')
+SPACE = spaces.make('nasbench201')
 # Member predictions [M=4, C=3]: means 10, 12, 9; stds sqrt(1.25), 0, sqrt(5).
 PREDS = jnp.array([[9.0, 12.0, 6.0], [11.0, 12.0, 12.0], [9.0, 12.0, 6.0], [11.0, 12.0, 12.0]])
 MU, SIGMA = np.array([10.0, 12.0, 9.0]), np.array([1.0, 0.0, 3.0])

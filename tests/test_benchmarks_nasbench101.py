@@ -121,23 +121,23 @@ def test_cache_written_reloaded_and_refused_when_damaged(tmp_path, real_rows):
   _, payloads = real_rows
   path = tmp_path / 'nasbench_only108.tfrecord'
   tfrecord.write(path, payloads)
-  table = nb101.load(path, progress=False)
+  table = nb101.load_table(path, progress=False)
   cache = nb101.cache_path(path)
   assert cache.name == 'nasbench_only108.108ep.npz' and cache.exists()
-  again = nb101.load(path, progress=False)
+  again = nb101.load_table(path, progress=False)
   for field in ('hashes', 'matrix', 'ops', 'keys', 'val_accuracy', 'params'):
     np.testing.assert_array_equal(getattr(again, field), getattr(table, field))
-  np.testing.assert_array_equal(nb101.load(cache).hashes, table.hashes)  # the cache itself
+  np.testing.assert_array_equal(nb101.load_table(cache).hashes, table.hashes)  # the cache itself
   cache.write_bytes(cache.read_bytes()[:1000])
   with pytest.raises(ValueError, match=r'damaged NAS-Bench-101 cache .*108ep\.npz.*delete it'):
-    nb101.load(path, progress=False)
+    nb101.load_table(path, progress=False)
 
 
 def test_interrupted_cache_write_leaves_the_old_cache(tmp_path, real_rows, monkeypatch):
   _, payloads = real_rows
   path = tmp_path / 'nasbench_only108.tfrecord'
   tfrecord.write(path, payloads)
-  table = nb101.load(path, progress=False)
+  table = nb101.load_table(path, progress=False)
   before = nb101.cache_path(path).read_bytes()
 
   def die(file, **arrays):
@@ -154,9 +154,9 @@ def test_cache_is_rebuilt_when_the_file_changes(tmp_path, real_rows):
   _, payloads = real_rows
   path = tmp_path / 'nasbench_only108.tfrecord'
   tfrecord.write(path, payloads[:30])
-  assert len(nb101.load(path, progress=False)) == 10
+  assert len(nb101.load_table(path, progress=False)) == 10
   tfrecord.write(path, payloads)
-  assert len(nb101.load(path, progress=False)) == 40
+  assert len(nb101.load_table(path, progress=False)) == 40
 
 
 def test_framing_agrees_with_tensorflow(tmp_path, real_rows):
@@ -171,13 +171,13 @@ def test_missing_file_says_what_and_where(tmp_path, monkeypatch):
   monkeypatch.setenv(nb101.PATH_ENV, str(tmp_path / 'nowhere.tfrecord'))
   monkeypatch.setenv(nb101.DATA_DIR_ENV, str(tmp_path))
   with pytest.raises(FileNotFoundError) as error:
-    nb101.load(tmp_path / 'missing.tfrecord')
+    nb101.load_table(tmp_path / 'missing.tfrecord')
   text = str(error.value)
   for expected in ('nasbench_only108.tfrecord', 'official NAS-Bench-101 release',
                    'missing.tfrecord', 'nowhere.tfrecord', nb101.DATA_DIR_ENV, '--config.data_path'):
     assert expected in text
   with pytest.raises(ValueError, match="unknown NAS-Bench-101 epoch budget 100; accepted: 4, 12"):
-    nb101.load(epochs=100)
+    nb101.load_table(epochs=100)
 
 
 def test_launcher_exits_non_zero_without_data(tmp_path):
@@ -191,7 +191,7 @@ def test_launcher_exits_non_zero_without_data(tmp_path):
 
 
 def test_synthetic_table_is_complete_for_its_space(synthetic5):
-  table = nb101.load(synthetic5, progress=False)
+  table = nb101.load_table(synthetic5, progress=False)
   assert len(table) == len(nb101.all_cells(nb.NASBench101Space(num_vertices=5)).ops) == 2532
   benchmark = table.benchmark()
   cells = benchmark.space.sample(jax.random.key(0), 300)
@@ -214,7 +214,7 @@ def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorith
   config.data_path = str(synthetic5)
   config.sampler, config.algorithms = sampler, algorithms
   config.trials, config.trial_batch, config.total_queries = 2, 2, 30
-  config.bananas.epochs = 5
+  config.bananas.predictor.epochs = 5
   config.workdir = str(tmp_path / 'run')
   summary = experiment.run_search(config)
   assert set(summary['algorithms']) == set(algorithms.split(','))

@@ -9,7 +9,7 @@ import pytest
 from bananas_jax import benchmarks, spaces
 from bananas_jax.benchmarks import nasbench201
 
-SPACE = spaces.get('nasbench201')
+SPACE = spaces.make('nasbench201')
 
 
 def arch_of_index(index):
@@ -25,11 +25,11 @@ def test_data_readme_facts(cifar10):
   assert 100 - float(cifar10.test_error.min()) == pytest.approx(94.37333, abs=1e-4)
   assert 100 - float(cifar10.val_error[0]) == pytest.approx(81.98267, abs=1e-4)
   assert float(table['cifar10_params_M'][0]) == pytest.approx(0.12931, abs=1e-5)
-  c100 = benchmarks.get('nasbench201', 'cifar100', 200)
+  c100 = benchmarks.load('nasbench201', 'cifar100', 200)
   assert int(np.argmin(c100.val_error)) == 9930 == int(np.argmin(c100.test_error))
   assert 100 - float(c100.val_error.min()) == pytest.approx(73.49333, abs=1e-4)
   assert 100 - float(c100.test_error.min()) == pytest.approx(73.51333, abs=1e-4)
-  im = benchmarks.get('nasbench201', 'imagenet16_120', 200)
+  im = benchmarks.load('nasbench201', 'imagenet16_120', 200)
   assert int(np.argmin(im.val_error)) == 10676 and int(np.argmin(im.test_error)) == 857
   assert 100 - float(im.val_error.min()) == pytest.approx(46.73333, abs=1e-4)
   assert 100 - float(im.test_error.min()) == pytest.approx(47.31111, abs=1e-4)
@@ -72,7 +72,7 @@ def test_noisy_mode_draws_one_of_the_seeds(cifar10):
 
 
 def test_twelve_epoch_fidelity():
-  b = benchmarks.get('nasbench201', 'cifar10', 12)
+  b = benchmarks.load('nasbench201', 'cifar10', 12)
   ev = b.query(jax.random.PRNGKey(0), arch_of_index(0))
   assert float(ev.val_error[0]) == pytest.approx(100 - 63.364, abs=1e-3)
   assert float(ev.test_error[0]) == pytest.approx(100 - 69.55, abs=1e-3)
@@ -86,7 +86,7 @@ def test_twelve_epoch_fidelity():
 ])
 def test_bad_benchmark_arguments(args, message):
   with pytest.raises(ValueError, match=message):
-    benchmarks.get(*args)
+    benchmarks.load(*args)
 
 
 def test_converter_round_trip_and_errors(tmp_path):

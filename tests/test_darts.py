@@ -1,6 +1,7 @@
 """The DARTS space, network, CIFAR-10 input and training, on tiny settings."""
 
 import io
+import json
 import pickle
 import tarfile
 
@@ -9,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from bananas_jax import stepwise
 from bananas_jax.darts import count_params, data, network, train
-from bananas_jax.darts import search as darts_search
 from bananas_jax.spaces import darts as darts_space
 from experiments.configs import darts_search as darts_search_config
 from experiments.configs import darts_train
@@ -257,11 +258,11 @@ def test_loss_goes_down(tmp_path):
 def test_resumed_training_equals_uninterrupted(tmp_path):
   dataset = fake_dataset()
   whole = tiny_config(tmp_path / 'whole', test=True)
-  final = train.train(whole, dataset, log=lambda _: None)
+  final = train.train(whole, dataset)
   assert len(final['history']) == 2 and 'valid_error_last5' in final and 'test_accuracy' in final
   cut = tiny_config(tmp_path / 'cut', test=True)
-  assert train.train(cut, dataset, until_epoch=1, log=lambda _: None) is None
-  resumed = train.train(cut, dataset, log=lambda _: None)
+  assert train.train(cut, dataset, until_epoch=1) is None
+  resumed = train.train(cut, dataset)
   same = ('epoch', 'train_loss', 'train_accuracy', 'valid_loss', 'valid_accuracy')
   assert [{k: h[k] for k in same} for h in resumed['history']] == \
          [{k: h[k] for k in same} for h in final['history']]
@@ -271,17 +272,17 @@ def test_resumed_training_equals_uninterrupted(tmp_path):
     np.testing.assert_array_equal(x, y)
 
 
-# ---- search ------------------------------------------------------------------------------------
+# ---- BANANAS over real trainings ----------------------------------------------------------------
 
-def test_two_iteration_search_killed_and_resumed(tmp_path):
+def test_search_over_proxy_trainings_killed_and_resumed(tmp_path):
   config = darts_search_config.get_config()
   config.total_queries = 3
-  config.bananas.update(num_init=2, k=1, epochs=5, num_ensemble=2)
+  config.bananas.update(num_init=2, k=1, predictor=dict(epochs=5, num_ensemble=2))
   config.train.update(layers=1, init_channels=2, batch_size=16, eval_batch_size=64, epochs=1,
                       auxiliary_weight=0.0)  # a one-cell network: 4 compilations stay short
   config.data_dir = str(write_fake_cifar(tmp_path / data.ARCHIVE, per_batch=16))
   config.workdir = str(tmp_path / 'search')
-  real = darts_search.proxy_trainer(config.train, config.data_dir, log=lambda _: None)
+  real = train.proxy_query_fn(config.train, config.data_dir)
   calls = []
 
   def dies_on_the_third_training(genotype, workdir):
@@ -291,16 +292,14 @@ def test_two_iteration_search_killed_and_resumed(tmp_path):
     return real(genotype, workdir)
 
   with pytest.raises(KeyboardInterrupt):
-    darts_search.run(config, dies_on_the_third_training, log=lambda _: None)
+    stepwise.run_stepwise(config, dies_on_the_third_training)
   calls.clear()
-  records = darts_search.run(config, dies_on_the_third_training, log=lambda _: None)
+  found = stepwise.run_stepwise(config, dies_on_the_third_training)
   assert len(calls) == 1  # only the second step's training ran again
-  assert [(r['step'], r['index']) for r in records] == [(0, 0), (0, 1), (1, 0)]
-  proposals = (tmp_path / 'search' / 'proposals.jsonl').read_text().splitlines()
-  assert len(proposals) == 2  # the second step was asked once, before the kill
-  genotypes = [r['genotype'] for r in records]
+  assert [(r['step'], r['index']) for r in found] == [(0, 0), (0, 1), (1, 0)]
+  genotypes = [r['arch'] for r in found]
   assert len(set(genotypes)) == 3 and all(SPACE.from_string(g) is not None for g in genotypes)
-  assert all(0 <= r['val_error'] <= 100 for r in records)
-  config.bananas.epochs = 6
-  with pytest.raises(ValueError, match='holds a search with other settings \\(fields bananas\\)'):
-    darts_search.run(config, dies_on_the_third_training, log=lambda _: None)
+  assert all(0 <= r['val_error'] <= 100 for r in found)
+  final = tmp_path / 'search' / 'trainings' / '0_0' / 'final.json'
+  assert json.loads(final.read_text())['valid_error_last5'] == found[0]['val_error']
+  assert real(genotypes[0], final.parent) == found[0]['val_error']  # read back, not retrained

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import pytest
 
 from bananas_jax import experiment
@@ -32,12 +33,16 @@ def test_records_and_summary(tmp_path):
   assert sorted(r['trial'] for r in records) == [0, 1, 2]
   record = records[0]
   assert set(record) == {'algorithm', 'trial', 'seed', 'queries', 'test_error', 'val_error',
-                         'best_arch', 'best_index', 'wall_time_s'}
+                         'best_arch', 'best_index', 'train_time_s', 'wall_time_s'}
   assert record['queries'] == [10, 20, 30]
+  cost = record['train_time_s']  # simulated training seconds of the first 10, 20, 30 queries
+  assert 0 < cost[0] < cost[1] < cost[2]
   assert record['best_arch'].startswith('|') and 0 <= record['best_index'] < 15625
   assert json.loads((tmp_path / 'config.json').read_text())['total_queries'] == 30
   assert summary['algorithms']['random_search']['trials'] == 3
-  assert json.loads((tmp_path / 'summary.json').read_text()) == summary
+  written = json.loads((tmp_path / 'summary.json').read_text())
+  assert written.pop('provenance')['jax_version'] == jax.__version__
+  assert written == summary
 
 
 def test_resume_keeps_records_and_drops_a_cut_line(tmp_path):
@@ -71,7 +76,7 @@ def test_workdir_of_another_run_is_refused(tmp_path):
 def test_algorithms_can_be_added_to_a_run(tmp_path):
   experiment.run_search(small_config(tmp_path))
   config = small_config(tmp_path, algorithms='random_search,local_search')
-  config.bananas.epochs = 3  # bananas has no records: its section may change
+  config.bananas.predictor.epochs = 3  # bananas has no records: its section may change
   summary = experiment.run_search(config)
   assert set(summary['algorithms']) == {'random_search', 'local_search'}
   saved = json.loads((tmp_path / 'config.json').read_text())

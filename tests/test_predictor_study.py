@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bananas_jax.predictors import study
+from bananas_jax import predictor_study as study
 from experiments.configs import predictor as predictor_config
 
 
@@ -24,7 +24,7 @@ def test_study_writes_metrics_and_figure(tmp_path):
     assert r['mae'] > 0 and -1 <= r['kendall_tau'] <= 1 and -1 <= r['spearman_rho'] <= 1
   assert json.loads((tmp_path / 'predictor.json').read_text())['results'] == rows
   assert (tmp_path / 'predictor.png').read_bytes()[:4] == b'\x89PNG'
-  assert 'Kendall tau' in study.format_table(report)
+  assert 'Kendall tau' in study.format_report(report)
 
 
 def test_study_refuses_bad_values(tmp_path):

@@ -7,7 +7,7 @@ import scipy.stats
 from bananas_jax import benchmarks, spaces
 from bananas_jax.predictors import MetaNetEnsemble
 
-SPACE = spaces.get('nasbench201')
+SPACE = spaces.make('nasbench201')
 
 
 def data(n, dim=40, seed=0):
@@ -68,7 +68,7 @@ def test_fit_vmaps_over_trials():
 
 
 def test_ensemble_learns_nasbench201():
-  bench = benchmarks.get('nasbench201', 'cifar10', 200)
+  bench = benchmarks.load('nasbench201', 'cifar10', 200)
   archs = SPACE.sample(jax.random.PRNGKey(0), 300)
   y = bench.query(jax.random.PRNGKey(0), archs).val_error
   x = SPACE.encode(archs, 'path')

@@ -13,8 +13,8 @@ SCRIPT = '''
 import json, sys
 import jax
 from bananas_jax import benchmarks, search
-bench = benchmarks.get('nasbench201', 'cifar10', 200)
-algo = search.make('bananas', bench.space, 20, {'epochs': 5, 'num_ensemble': 2})
+bench = benchmarks.load('nasbench201', 'cifar10', 200)
+algo = search.make('bananas', bench.space, 20, {'predictor': {'epochs': 5, 'num_ensemble': 2}})
 out = search.run_trials(algo, bench, [0, 1, 2, 3, 4])
 print(json.dumps({'devices': jax.device_count(), 'rows': out.rows.tolist()}))
 '''
@@ -32,8 +32,9 @@ def run_with_devices(count):
 
 def test_results_do_not_depend_on_the_device_count():
   assert jax.device_count() == 2  # set in conftest.py
-  bench = benchmarks.get('nasbench201', 'cifar10', 200)
-  algo = search.make('bananas', spaces.get('nasbench201'), 20, {'epochs': 5, 'num_ensemble': 2})
+  bench = benchmarks.load('nasbench201', 'cifar10', 200)
+  algo = search.make('bananas', spaces.make('nasbench201'), 20,
+                     {'predictor': {'epochs': 5, 'num_ensemble': 2}})
   here = search.run_trials(algo, bench, [0, 1, 2, 3, 4]).rows  # 5 trials padded to 6
   for count in (1, 4):
     other = run_with_devices(count)

@@ -5,18 +5,18 @@ import pytest
 from bananas_jax import search, spaces
 from bananas_jax.search import runner
 
-SPACE = spaces.get('nasbench201')
-TINY = {'epochs': 10, 'num_ensemble': 3}
+SPACE = spaces.make('nasbench201')
+TINY = {'predictor': {'epochs': 10, 'num_ensemble': 3}}
 
 
 def test_original_defaults():
   algo = search.make('bananas', SPACE, 150)
-  assert (algo.num_init, algo.k, algo.num_ensemble, algo.acq_fn, algo.acq_opt, algo.encoding,
-          algo.cutoff) == (10, 10, 5, 'its', 'mutation', 'trunc_path', 40)
+  assert (algo.num_init, algo.k, algo.acq_fn, algo.acq_opt, algo.encoding,
+          algo.cutoff) == (10, 10, 'its', 'mutation', 'trunc_path', 40)
   predictor = algo.predictor
-  assert (predictor.num_layers, predictor.width, predictor.learning_rate, predictor.beta1,
+  assert (predictor.num_ensemble, predictor.num_layers, predictor.width, predictor.learning_rate, predictor.beta1,
           predictor.beta2, predictor.epochs, predictor.batch_size, predictor.loss) == (
-              10, 20, 0.01, 0.9, 0.99, 150, 32, 'mae')
+              5, 10, 20, 0.01, 0.9, 0.99, 150, 32, 'mae')
 
 
 def test_trial_alone_equals_trial_in_a_batch_of_8(cifar10):
@@ -47,8 +47,9 @@ def test_ask_tell_step_by_step_equals_the_fused_loop(cifar10):
 @pytest.mark.parametrize('settings', [
     {'acq_fn': 'ucb', 'acq_opt': 'random'},
     {'acq_fn': 'ei', 'acq_opt': 'mutation_random', 'encoding': 'adjacency'},
-    {'acq_fn': 'ts', 'encoding': 'path', 'num_ensemble': 1},
-    {'acq_fn': 'pi', 'loss': 'mape', 'encoding': 'categorical'},
+    {'acq_fn': 'ts', 'encoding': 'path', 'predictor': {'epochs': 10, 'num_ensemble': 1}},
+    {'acq_fn': 'pi', 'encoding': 'categorical',
+     'predictor': {'epochs': 10, 'num_ensemble': 3, 'loss': 'mape'}},
 ])
 def test_variants_query_new_architectures(cifar10, settings):
   algo = search.make('bananas', SPACE, 30, {**TINY, **settings})
@@ -65,7 +66,7 @@ def test_too_few_candidates_are_filled_with_new_random_ones(cifar10):
 
 
 def test_bananas_beats_random_search(cifar10):
-  algo = search.make('bananas', SPACE, 60, {'epochs': 50})
+  algo = search.make('bananas', SPACE, 60, {'predictor': {'epochs': 50}})
   rand = search.make('random_search', SPACE, 60)
   seeds = np.arange(16)
   b = search.best_by_validation(*search.run_trials(algo, cifar10, seeds)[2:4], [60])[1]
@@ -77,7 +78,9 @@ def test_bananas_beats_random_search(cifar10):
     ({'encoding': 'graph'}, "unknown encoding 'graph' for nasbench201; accepted: trunc_path"),
     ({'acq_fn': 'kg'}, "unknown acq_fn 'kg'; accepted: its, ucb, ei, pi, ts, exploit"),
     ({'acq_opt': 'evolution'}, "unknown acq_opt 'evolution'; accepted: mutation, random"),
-    ({'loss': 'l1'}, "unknown loss 'l1'"),
+    ({'predictor': {'loss': 'l1'}}, "unknown loss 'l1'"),
+    ({'predictor': {'depth': 3}}, "unknown setting 'depth' for bananas.predictor; accepted: "
+                                  'batch_size, beta1, beta2, epochs'),
     ({'num_init': 0}, r'num_init \(0\) and k \(10\) must be at least 1'),
     ({'num_mutations': 1}, r"acq_opt 'mutation' makes at most 5 candidates, fewer than k \(10\)"),
 ])

@@ -8,7 +8,7 @@ from bananas_jax.benchmarks import nasbench201
 from bananas_jax.predictors import gp
 from bananas_jax.search import runner
 
-SPACE = spaces.get('nasbench201')
+SPACE = spaces.make('nasbench201')
 # Small settings per algorithm, so every check runs in seconds.
 SMALL = {
     'evolution': {},

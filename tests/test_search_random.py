@@ -6,7 +6,7 @@ import pytest
 from bananas_jax import search, spaces
 from bananas_jax import history
 
-SPACE = spaces.get('nasbench201')
+SPACE = spaces.make('nasbench201')
 
 
 def test_queries_exactly_total_and_never_twice(cifar10):

@@ -6,7 +6,7 @@ import pytest
 from bananas_jax import spaces
 from bananas_jax.spaces import nasbench201 as nb
 
-SPACE = spaces.get('nasbench201')
+SPACE = spaces.make('nasbench201')
 BEST = '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|'
 
 
@@ -110,4 +110,4 @@ def test_unknown_encoding_and_space_are_named():
   with pytest.raises(ValueError, match='cutoff 200 out of range'):
     SPACE.encoding_dim('trunc_path', 200)
   with pytest.raises(ValueError, match="unknown search space 'nasbench301'.*accepted: nasbench201"):
-    spaces.get('nasbench301')
+    spaces.make('nasbench301')

@@ -30,7 +30,7 @@ def test_grid_points_and_names():
 
 
 @pytest.mark.parametrize('grid, message', [
-    ('bananas.width=20,x', "sweep value 'x' for bananas.width is not a int"),
+    ('bananas.predictor.width=20,x', "sweep value 'x' for bananas.predictor.width is not a int"),
     ('bananas.depth=3', "unknown sweep field 'bananas.depth' \\(no 'depth' in the config\\)"),
     ('noisy=maybe', "sweep value 'maybe' for noisy must be true or false"),
     ('dataset', "malformed sweep entry 'dataset'; expected field=value"),
@@ -114,7 +114,7 @@ def small_config(tmp_path, algorithms):
   config = nasbench201.get_config()
   config.algorithms = algorithms
   config.trials, config.trial_batch, config.total_queries = 4, 4, 30
-  config.bananas.update(epochs=10, num_ensemble=2)
+  config.bananas.update(predictor=dict(epochs=10, num_ensemble=2))
   config.workdir = str(tmp_path / 'run')
   return config
 

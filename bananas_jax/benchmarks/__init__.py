@@ -1,12 +1,12 @@
-"""Benchmarks by search-space name: ``benchmarks.get('nasbench201', 'cifar10', 200)``."""
+"""Benchmarks by search-space name: ``benchmarks.load('nasbench201', 'cifar10', 200)``."""
 
 from bananas_jax.benchmarks import nasbench101, nasbench201
 from bananas_jax.benchmarks.tabular import Evaluation, TabularBenchmark
 
-LOADERS = {'nasbench201': nasbench201.load, 'nasbench101': nasbench101.benchmark}
+LOADERS = {'nasbench201': nasbench201.load, 'nasbench101': nasbench101.load}
 
 
-def get(search_space: str, dataset: str, fidelity: int, path=None) -> TabularBenchmark:
+def load(search_space: str, dataset: str, fidelity: int, path=None) -> TabularBenchmark:
   """``path``: the benchmark's data file; None means its default (NAS-Bench-201: the
   embedded table; NAS-Bench-101: $NASBENCH101_PATH or the default data directory)."""
   if search_space not in LOADERS:

@@ -6,9 +6,9 @@ the ``ModelMetrics`` protobuf decoded by hand. The repeats of each cell are gath
 result written atomically to ``<file>.<epochs>ep.npz`` beside it, which later runs load in
 well under two seconds.
 
-  table = load('/data/nasbench_only108.tfrecord')
+  table = load_table('/data/nasbench_only108.tfrecord')
   table.query_hash('00005c142e6f48ac74fdcf73e3439874')  # {'val_accuracy': ..., ...}
-  table.benchmark()  # the TabularBenchmark that searches query
+  table.benchmark()  # the TabularBenchmark that searches query; load() gives it directly
 """
 
 import base64
@@ -16,15 +16,13 @@ import dataclasses
 import json
 import os
 import pathlib
-import sys
-import tempfile
-import time
 import zipfile
 
 import numpy as np
 
 from bananas_jax.benchmarks.tabular import TabularBenchmark, canonical_keys
-from bananas_jax.io import protobuf, tfrecord
+from bananas_jax.io import protobuf, records, tfrecord
+from bananas_jax.progress import Progress
 from bananas_jax.spaces import nasbench101 as space_lib
 
 FILE_NAME = 'nasbench_only108.tfrecord'
@@ -112,7 +110,7 @@ def cache_path(path, epochs=108) -> pathlib.Path:
   return path.with_name(f'{path.stem}.{epochs}ep.npz')
 
 
-def load(path=None, epochs=108, progress=True) -> NASBench101Table:
+def load_table(path=None, epochs=108, progress=True) -> NASBench101Table:
   """The table of the official file at ``path`` (or of a cache ``.npz``).
 
   The first call converts the file and writes the cache beside it; a cache made from a
@@ -134,11 +132,11 @@ def load(path=None, epochs=108, progress=True) -> NASBench101Table:
   return table
 
 
-def benchmark(dataset='cifar10', fidelity=108, path=None) -> TabularBenchmark:
+def load(dataset='cifar10', fidelity=108, path=None) -> TabularBenchmark:
   """The search benchmark (NAS-Bench-101 trains on CIFAR-10 only; fidelity = epochs)."""
   if dataset != 'cifar10':
     raise ValueError(f'unknown dataset {dataset!r} for nasbench101; accepted: cifar10')
-  return load(path, epochs=fidelity).benchmark()
+  return load_table(path, epochs=fidelity).benchmark()
 
 
 # ---- the official file ----------------------------------------------------------------
@@ -146,9 +144,10 @@ def benchmark(dataset='cifar10', fidelity=108, path=None) -> TabularBenchmark:
 def read_official(path, epochs=108, progress=True) -> NASBench101Table:
   """Reads and aggregates every row of an official NAS-Bench-101 file."""
   path = pathlib.Path(path)
-  size, start = path.stat().st_size, time.time()
   cells = {}  # hash -> [adjacency, ops, params, [(val, test, time) per repeat]]
-  seen_epochs, count = set(), 0
+  seen_epochs, count, shown = set(), 0, 0
+  bar = Progress('reading NAS-Bench-101', path.stat().st_size, unit='B',
+                 unit_scale=True) if progress else None
   for offset, payload in tfrecord.read(path):
     count += 1
     try:
@@ -162,11 +161,12 @@ def read_official(path, epochs=108, progress=True) -> NASBench101Table:
                        f'({e})') from None
     cell = cells.setdefault(module_hash, [adjacency, ops, params, []])
     cell[3].append(final)
-    if progress and count % 20000 == 0:
-      _show_progress(offset, size, count, start)
-  if progress:
-    _show_progress(size, size, count, start)
-    sys.stderr.write('\n')
+    if bar and count % 20000 == 0:
+      bar.update(offset - shown, note=f'{count} rows')
+      shown = offset
+  if bar:
+    bar.update(path.stat().st_size - shown, note=f'{count} rows')
+    bar.close()
   if not cells:
     raise ValueError(f'{path}: no rows at {epochs} epochs (budgets in the file: '
                      f'{sorted(seen_epochs) or "none"})')
@@ -179,15 +179,6 @@ def _decode_metrics(raw):
   final = protobuf.decode(metrics[1][-1])  # evaluation_data: start, halfway, end
   return metrics[2][0], (100.0 * protobuf.double(final[4][0]),
                          100.0 * protobuf.double(final[5][0]), protobuf.double(final[2][0]))
-
-
-def _show_progress(done, total, rows, start):
-  width, frac = 30, done / max(total, 1)
-  bar = '#' * int(width * frac) + '.' * (width - int(width * frac))
-  elapsed = time.time() - start
-  sys.stderr.write(f'\rreading NAS-Bench-101 [{bar}] {rows} rows '
-                   f'{rows / max(elapsed, 1e-9):8.0f} rows/s {elapsed:6.1f}s')
-  sys.stderr.flush()
 
 
 def _table(cells, epochs, path):
@@ -223,14 +214,11 @@ def _table(cells, epochs, path):
 # ---- the cache ----------------------------------------------------------------------------
 
 def write_cache(table: NASBench101Table, path, source_size=-1) -> None:
-  """Writes atomically (a temporary file renamed), so no reader ever sees half a cache."""
-  path = pathlib.Path(path)
+  """Writes atomically, so no reader ever sees half a cache."""
   arrays = {name: getattr(table, name) for name in _TABLE_FIELDS}
-  with tempfile.NamedTemporaryFile(dir=path.parent, suffix='.npz.tmp', delete=False) as tmp:
-    np.savez(tmp, **arrays, epochs=table.epochs, num_vertices=table.num_vertices,
+  with records.atomic_file(path, 'wb') as f:
+    np.savez(f, **arrays, epochs=table.epochs, num_vertices=table.num_vertices,
              version=_CACHE_VERSION, source_size=source_size)
-  os.chmod(tmp.name, 0o644)
-  os.replace(tmp.name, path)
 
 
 def read_cache(path, with_source_size=False):

@@ -10,14 +10,14 @@ import csv
 import functools
 import gzip
 import importlib
-import os
 import pathlib
-import tempfile
 import zipfile
 
 import numpy as np
 
 from bananas_jax.benchmarks.tabular import TabularBenchmark
+from bananas_jax.io import records
+from bananas_jax.progress import Progress
 from bananas_jax.spaces import nasbench201 as space_lib
 
 DATASETS = ('cifar10', 'cifar100', 'imagenet16_120')
@@ -55,13 +55,9 @@ def convert_csv(csv_path, out_path=DATA_FILE):
 
 def _write_table(arrays, out_path):
   """Writes atomically: an interrupted conversion never leaves half a table behind."""
-  out_path = pathlib.Path(out_path)
-  out_path.parent.mkdir(parents=True, exist_ok=True)
-  with tempfile.NamedTemporaryFile(dir=out_path.parent, suffix='.npz', delete=False) as tmp:
-    np.savez_compressed(tmp, **arrays)
-  os.chmod(tmp.name, 0o644)
-  os.replace(tmp.name, out_path)
-  return out_path
+  with records.atomic_file(out_path, 'wb') as f:
+    np.savez_compressed(f, **arrays)
+  return pathlib.Path(out_path)
 
 
 # The official API's dataset names: (validation dataset, test dataset) of each of ours;
@@ -101,10 +97,14 @@ def convert_official(api, out_path):
     raise ValueError(f'expected {space_lib.NUM_ARCHS} architectures, the API has {len(api)}')
   ops = np.stack([SPACE.from_string(api.arch(i)) for i in range(space_lib.NUM_ARCHS)])
   arrays = {'ops': ops.astype(np.int8)}
+  bar = Progress('reading the official API', len(_OFFICIAL_DATASETS) * space_lib.NUM_ARCHS,
+                 unit='arch')
   for ds, (val_ds, test_ds) in _OFFICIAL_DATASETS.items():
     columns = {name: [] for name in ('val', 'seeds', 'num_seeds', 'test', 'time', 'params',
                                      'latency', 'val_12', 'test_12')}
+    bar.set_note(ds)
     for i in range(space_lib.NUM_ARCHS):
+      bar.update()
       info = lambda dataset, hp, seed=False: api.get_more_info(i, dataset, hp=hp, is_random=seed)
       seeds = api.query_meta_info_by_index(i, hp='200').get_dataset_seeds(val_ds)
       per_seed = [info(val_ds, '200', seed)['valid-accuracy'] for seed in seeds]
@@ -125,6 +125,7 @@ def convert_official(api, out_path):
         f'{ds}_200_test_acc': as_array('test'), f'{ds}_200_train_time_s': as_array('time'),
         f'{ds}_params_M': as_array('params'), f'{ds}_latency_s': as_array('latency'),
         f'{ds}_12_val_acc': as_array('val_12'), f'{ds}_12_test_acc': as_array('test_12')})
+  bar.close()
   return _write_table(arrays, out_path)
 
 

@@ -8,7 +8,6 @@ so a resumed run gives the same parameters as an uninterrupted one.
 """
 
 import functools
-import json
 import pathlib
 import time
 from typing import Any, NamedTuple
@@ -18,12 +17,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import orbax.checkpoint as ocp
+from absl import logging
 from flax import struct
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from bananas_jax.darts import data as data_lib
 from bananas_jax.darts.network import DartsNetwork
-from bananas_jax.io import tensorboard
+from bananas_jax.io import records, tensorboard
 from bananas_jax.spaces import darts as space_lib
 
 
@@ -151,7 +151,9 @@ def checkpoint_manager(workdir):
 
 
 def restore_state(workdir, step=None):
-  """A saved training state as nested dicts of arrays (``params``, ``batch_stats``, ...)."""
+  """A training's saved state (the last epoch's, or ``step``'s) as nested dicts of arrays:
+  ``params`` and ``batch_stats`` to evaluate or export a trained network with
+  ``DartsNetwork.apply``, ``opt_state`` and ``step``."""
   manager = checkpoint_manager(workdir)
   step = manager.latest_step() if step is None else step
   if step is None:
@@ -159,10 +161,11 @@ def restore_state(workdir, step=None):
   return manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore())).state
 
 
-def train(config, dataset=None, until_epoch=None, log=print):
-  """Trains (or resumes) ``config.genotype``; returns the final metrics (also written to
-  ``<workdir>/final.json``). ``until_epoch`` stops early after that epoch, as a preemption
-  would; running again resumes from the last checkpoint."""
+def train(config, dataset=None, until_epoch=None):
+  """Trains (or resumes) ``config.genotype``; returns the final metrics, also written
+  atomically to ``<workdir>/final.json``: that file existing means the training finished.
+  ``until_epoch`` stops early after that epoch, as a preemption would; running again
+  resumes from the last checkpoint."""
   if config.batch_size % len(jax.local_devices()):
     raise ValueError(f'batch_size {config.batch_size} must be a multiple of the '
                      f'{len(jax.local_devices())} local devices')
@@ -181,7 +184,7 @@ def train(config, dataset=None, until_epoch=None, log=print):
     restored = manager.restore(manager.latest_step(), args=ocp.args.Composite(
         state=ocp.args.StandardRestore(state), history=ocp.args.JsonRestore()))
     state, history = restored.state, restored.history['epochs']
-    log(f'resumed {workdir} after epoch {len(history)}')
+    logging.info('resumed %s after epoch %d', workdir, len(history))
   writer = tensorboard.EventWriter(workdir / 'tensorboard')
   root = jax.random.key(config.seed)
   for epoch in range(len(history), config.epochs):
@@ -208,7 +211,7 @@ def train(config, dataset=None, until_epoch=None, log=print):
     for name, value in record.items():
       writer.scalar(name, value, epoch + 1)
     writer.flush()
-    log(' '.join(f'{k} {v:.4g}' for k, v in record.items()))
+    logging.info('%s', ' '.join(f'{k} {v:.4g}' for k, v in record.items()))
     if until_epoch is not None and epoch + 1 >= until_epoch and epoch + 1 < config.epochs:
       writer.close()
       return None
@@ -219,5 +222,26 @@ def train(config, dataset=None, until_epoch=None, log=print):
     final['valid_error_last5'] = float(np.mean(last))  # the search proxy's target
   if config.test:
     final['test_loss'], final['test_accuracy'] = trainer.evaluate(state, *dataset['test'])
-  (workdir / 'final.json').write_text(json.dumps(final, indent=2))
+  records.write_json(workdir / 'final.json', final)
   return final
+
+
+def proxy_query_fn(train_config, data_dir):
+  """``query_fn(genotype, workdir) -> validation error (%)`` for :mod:`bananas_jax.stepwise`:
+  trains (or resumes) one architecture with ``train_config`` (the search proxy) and returns
+  the mean validation error of its last 5 epochs. A training whose ``final.json`` exists
+  (finished before a restart, or by another worker) is read, not run. CIFAR-10 is read
+  on first use."""
+  loaded = {}
+
+  def query_fn(genotype, workdir):
+    final_path = pathlib.Path(workdir) / 'final.json'
+    if final_path.exists():
+      return records.read_json(final_path)['valid_error_last5']
+    if 'cifar10' not in loaded:
+      loaded['cifar10'] = data_lib.load_cifar10(data_dir)
+    config = train_config.copy_and_resolve_references()
+    config.genotype, config.workdir = genotype, str(workdir)
+    return train(config, loaded['cifar10'])['valid_error_last5']
+
+  return query_fn

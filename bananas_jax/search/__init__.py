@@ -1,9 +1,14 @@
-"""Search algorithms by name; each is built from its own section of the run config."""
+"""Search algorithms by name; each is built from its own section of the run config.
+
+``default_settings(name)`` is that section with every field at its default (configs are
+made from it, so each default is written once, in the algorithm's dataclass); a field
+holding a dataclass (``bananas.predictor``) is a nested section.
+"""
 
 import dataclasses
 
 from bananas_jax.search.bananas import Bananas
-from bananas_jax.search.base import Algorithm, num_steps
+from bananas_jax.search.base import Algorithm, HistorySearch, ModelBasedSearch, num_steps
 from bananas_jax.search.evolution import RegularizedEvolution
 from bananas_jax.search.gp_bo import GPBayesOpt
 from bananas_jax.search.local_search import LocalSearch
@@ -14,6 +19,47 @@ from bananas_jax.search.runner import TrialResults, best_by_validation, run_tria
 ALGORITHMS = {'bananas': Bananas, 'random_search': RandomSearch,
               'evolution': RegularizedEvolution, 'local_search': LocalSearch,
               'gp_bo': GPBayesOpt, 'reinforce': Reinforce}
+
+
+def _settable_fields(cls):
+  """The fields a config section sets: every init field but the run-wide space and query
+  count."""
+  return {f.name: f for f in dataclasses.fields(cls)
+          if f.init and f.name not in ('space', 'total_queries')}
+
+
+def _as_config(value):
+  """A default as a config value: dataclasses as dicts, tuples as lists (JSON-friendly)."""
+  if dataclasses.is_dataclass(value):
+    return {f.name: _as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
+  return list(value) if isinstance(value, tuple) else value
+
+
+def default_settings(name: str) -> dict:
+  """The config section of algorithm ``name`` with every field at its default."""
+  if name not in ALGORITHMS:
+    raise ValueError(f'unknown algorithm {name!r}; accepted: {", ".join(ALGORITHMS)}')
+  return {n: _as_config(f.default) for n, f in _settable_fields(ALGORITHMS[name]).items()}
+
+
+def _build_settings(cls, settings, label):
+  """Constructor arguments from a config section: nested sections become their dataclass
+  (unset fields at their defaults), lists become tuples (hashable: algorithms are jit
+  static arguments). Unknown fields are refused with the accepted ones."""
+  fields = _settable_fields(cls)
+  unknown = sorted(set(settings) - set(fields))
+  if unknown:
+    raise ValueError(f'unknown setting {unknown[0]!r} for {label}; accepted: '
+                     f'{", ".join(sorted(fields))}')
+  built = {}
+  for name, value in settings.items():
+    default = fields[name].default
+    if dataclasses.is_dataclass(default) and isinstance(value, dict):
+      value = type(default)(**_build_settings(type(default), value, f'{label}.{name}'))
+    elif isinstance(value, list):
+      value = tuple(value)
+    built[name] = value
+  return built
 
 
 def make(name: str, space, total_queries: int, settings=None) -> Algorithm:
@@ -28,9 +74,5 @@ def make(name: str, space, total_queries: int, settings=None) -> Algorithm:
   if algorithm not in ALGORITHMS:
     raise ValueError(f'unknown algorithm {algorithm!r}; accepted: {", ".join(ALGORITHMS)}')
   cls = ALGORITHMS[algorithm]
-  fields = {f.name for f in dataclasses.fields(cls) if f.init} - {'space', 'total_queries'}
-  unknown = sorted(set(settings) - fields)
-  if unknown:
-    raise ValueError(f'unknown setting {unknown[0]!r} for {name}; accepted: '
-                     f'{", ".join(sorted(fields))}')
-  return cls(space=space, total_queries=total_queries, **settings)
+  return cls(space=space, total_queries=total_queries,
+             **_build_settings(cls, settings, name))

@@ -14,12 +14,13 @@ import jax.numpy as jnp
 
 from bananas_jax import acquisition
 from bananas_jax.predictors import MetaNetEnsemble
-from bananas_jax.search.base import HistorySearch, check_schedule
+from bananas_jax.search.base import ModelBasedSearch, check_schedule
 
 
 @dataclasses.dataclass(frozen=True)
-class Bananas(HistorySearch):
-  """BANANAS with the original defaults; every field is a config field for ablations."""
+class Bananas(ModelBasedSearch):
+  """BANANAS with the original defaults; every field is a config field for ablations
+  (``predictor`` is the nested ``bananas.predictor`` section)."""
 
   space: Any
   total_queries: int = 150
@@ -33,14 +34,7 @@ class Bananas(HistorySearch):
   num_mutations: int = 100  # mutation: attempts per parent
   mutation_rate: float = 1.0
   num_random: int = 200  # random / mutation_random: candidates in all
-  # The meta neural network ensemble (see predictors.MetaNetEnsemble).
-  num_ensemble: int = 5
-  num_layers: int = 10
-  width: int = 20
-  learning_rate: float = 0.01
-  epochs: int = 150
-  batch_size: int = 32
-  loss: str = 'mae'
+  predictor: MetaNetEnsemble = MetaNetEnsemble()
 
   def __post_init__(self):
     check_schedule('bananas', self.total_queries, self.num_init, self.k)
@@ -49,30 +43,17 @@ class Bananas(HistorySearch):
     if self.acq_opt not in acquisition.ACQ_OPTS:
       raise ValueError(f'unknown acq_opt {self.acq_opt!r}; accepted: '
                        f'{", ".join(acquisition.ACQ_OPTS)}')
-    _ = self.predictor  # building it validates the predictor fields
     capacity = {'mutation': self.num_parents * self.num_mutations, 'random': self.num_random,
                 'mutation_random': self.num_parents * self.num_mutations + self.num_random}
     if capacity[self.acq_opt] < self.k:
       raise ValueError(f'acq_opt {self.acq_opt!r} makes at most {capacity[self.acq_opt]} '
                        f'candidates, fewer than k ({self.k}); raise num_mutations or num_random')
 
-  @property
-  def predictor(self):
-    return MetaNetEnsemble(num_ensemble=self.num_ensemble, num_layers=self.num_layers,
-                           width=self.width, learning_rate=self.learning_rate,
-                           epochs=self.epochs, batch_size=self.batch_size, loss=self.loss)
-
   def encode(self, archs):
     return self.space.encode(archs, self.encoding, self.cutoff)
 
-  def ask(self, key, state, initial):
-    if initial:
-      return self.initial_archs(key, state)
-    return self.propose(key, state)[0]
-
   def propose(self, key, state):
-    """One BANANAS iteration: ``(k architectures, their predicted validation errors)``
-    (NaN for random fill-ins when too few candidates were new)."""
+    """One BANANAS iteration: candidates, the ensemble fitted from scratch, acquisition."""
     cand_key, fit_key, acq_key, fill_key = jax.random.split(key, 4)
     cands, valid = acquisition.candidates(
         self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
@@ -82,6 +63,4 @@ class Bananas(HistorySearch):
     mean = members.mean(0)
     scores = acquisition.score(self.acq_fn, acq_key, mean, members.std(0),
                                jnp.min(state.val_error), members)
-    archs, chosen = acquisition.select(fill_key, self.space, cands, valid, scores, self.k,
-                                       state.keys)
-    return archs, jnp.where(chosen >= 0, mean[chosen], jnp.nan)
+    return self.select(fill_key, state, cands, valid, scores, mean)

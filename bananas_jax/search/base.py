@@ -8,7 +8,9 @@ Python when a query is a real training (ask, train the architectures, tell).
 from typing import Any, Protocol
 
 import jax
+import jax.numpy as jnp
 
+from bananas_jax import acquisition
 from bananas_jax.history import History, sample_new
 
 
@@ -50,6 +52,30 @@ class HistorySearch:
   def initial_archs(self, key, state):
     """``num_init`` distinct random architectures."""
     return sample_new(key, self.space, self.num_init, state.keys)
+
+
+class ModelBasedSearch(HistorySearch):
+  """A search that fits a model of validation error to its history and asks for the
+  candidates the model scores best (BANANAS, GP-BO). After the random first batch, ``ask``
+  is ``propose`` without its predictions; the runner calls ``propose`` itself to record
+  how far off the model was (``predictor_mae`` in the metrics)."""
+
+  def propose(self, key: jax.Array, state: History) -> tuple[Any, jax.Array]:
+    """``(k architectures, the model's predicted validation error of each)``; NaN where a
+    random architecture filled in for too few new candidates."""
+    raise NotImplementedError
+
+  def ask(self, key, state, initial):
+    if initial:
+      return self.initial_archs(key, state)
+    return self.propose(key, state)[0]
+
+  def select(self, key, state, cands, valid, scores, mean):
+    """The ``k`` best-scoring new candidates (random new ones filling in) and their
+    predicted errors: the common end of every ``propose``."""
+    archs, chosen = acquisition.select(key, self.space, cands, valid, scores, self.k,
+                                       state.keys)
+    return archs, jnp.where(chosen >= 0, mean[chosen], jnp.nan)
 
 
 def num_steps(algorithm: Algorithm) -> int:

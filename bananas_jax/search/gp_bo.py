@@ -14,14 +14,14 @@ import jax.numpy as jnp
 
 from bananas_jax import acquisition
 from bananas_jax.predictors import gp
-from bananas_jax.search.base import HistorySearch, check_schedule
+from bananas_jax.search.base import ModelBasedSearch, check_schedule
 
 DISTANCES = ('path', 'trunc_path', 'adjacency', 'nasbot')
 
 
 @dataclasses.dataclass(frozen=True)
-class GPBayesOpt(HistorySearch):
-  """GP-BO; every field is a config field."""
+class GPBayesOpt(ModelBasedSearch):
+  """GP-BO; every field is a config field (the GP's in the nested ``predictor`` section)."""
 
   space: Any
   total_queries: int = 150
@@ -29,10 +29,7 @@ class GPBayesOpt(HistorySearch):
   k: int = 1
   distance: str = 'path'  # L1 distance between these encodings
   cutoff: int = 40  # for distance='trunc_path'
-  length_scale: float = 3.0
-  amplitude: float = 1.5
-  noise: float = 1e-5
-  fit_hypers: bool = False  # True: (l, a) by marginal likelihood over a grid
+  predictor: gp.GaussianProcess = gp.GaussianProcess()
   acq_fn: str = 'ucb'
   num_parents: int = 5
   num_mutations: int = 100
@@ -48,10 +45,6 @@ class GPBayesOpt(HistorySearch):
       raise ValueError(f'gp_bo: num_parents * num_mutations ({self.num_parents * self.num_mutations}) '
                        f'must be at least k ({self.k})')
 
-  @property
-  def model(self):
-    return gp.GaussianProcess(self.length_scale, self.amplitude, self.noise, self.fit_hypers)
-
   def distances(self, archs_a, archs_b):
     """L1 distances between encodings: paths not shared, edits (one-hot pairs / 2), or
     NASBOT-like feature differences."""
@@ -62,20 +55,13 @@ class GPBayesOpt(HistorySearch):
     d = gp.binary_l1_distances(xa, xb)
     return d / 2 if self.distance == 'adjacency' else d
 
-  def ask(self, key, state, initial):
-    if initial:
-      return self.initial_archs(key, state)
-    return self.propose(key, state)[0]
-
   def propose(self, key, state):
-    """``(k architectures, their posterior mean validation errors)`` (NaN for fill-ins)."""
+    """Mutations of the best, scored by the GP posterior (predictions: posterior means)."""
     cand_key, acq_key, fill_key = jax.random.split(key, 3)
     cands, valid = acquisition.mutation_candidates(
         cand_key, self.space, state, self.num_parents, self.num_mutations, self.mutation_rate)
-    mean, std = self.model.posterior(self.distances(state.archs, state.archs),
-                                     self.distances(state.archs, cands), state.val_error,
-                                     state.mask)
+    mean, std = self.predictor.posterior(self.distances(state.archs, state.archs),
+                                         self.distances(state.archs, cands), state.val_error,
+                                         state.mask)
     scores = acquisition.score(self.acq_fn, acq_key, mean, std, jnp.min(state.val_error))
-    archs, chosen = acquisition.select(fill_key, self.space, cands, valid, scores, self.k,
-                                       state.keys)
-    return archs, jnp.where(chosen >= 0, mean[chosen], jnp.nan)
+    return self.select(fill_key, state, cands, valid, scores, mean)

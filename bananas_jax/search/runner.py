@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, PartitionSpec as P
 
-from bananas_jax.search.base import Algorithm, num_steps
+from bananas_jax.search.base import Algorithm, ModelBasedSearch, num_steps
 
 
 class TrialResults(NamedTuple):
@@ -24,15 +24,15 @@ class TrialResults(NamedTuple):
   archs: Any
   val_error: np.ndarray
   test_error: np.ndarray
+  train_time: np.ndarray  # the benchmark's training time of each query (seconds)
   rows: np.ndarray
   predicted: np.ndarray  # the model's validation error for each query; NaN without one
 
 
 def _step(algorithm, noisy, initial, benchmark, state, key):
-  """ask -> query -> tell; model-based algorithms (those with ``propose``, which ``ask``
-  calls after the first step) also return their predictions."""
+  """ask -> query -> tell; model-based searches also return their predictions."""
   ask_key, query_key = jax.random.split(key)
-  if initial or not hasattr(algorithm, 'propose'):
+  if initial or not isinstance(algorithm, ModelBasedSearch):
     archs = algorithm.ask(ask_key, state, initial)
     predicted = jnp.full(jax.tree.leaves(archs)[0].shape[0], jnp.nan)
   else:
@@ -99,7 +99,8 @@ def run_trials(algorithm: Algorithm, benchmark, seeds, noisy: bool = False,
   evals = [o[1] for o in outputs]
   cat = lambda field: np.concatenate([np.asarray(getattr(e, field)) for e in evals], axis=1)[:n]
   predicted = np.concatenate([np.asarray(o[2]) for o in outputs], axis=1)[:n]
-  return TrialResults(seeds, archs, cat('val_error'), cat('test_error'), cat('row'), predicted)
+  return TrialResults(seeds, archs, cat('val_error'), cat('test_error'), cat('train_time'),
+                      cat('row'), predicted)
 
 
 def best_by_validation(val_error, test_error, queries):

@@ -1,4 +1,5 @@
-"""Search spaces by name: ``spaces.get('nasbench201')``."""
+"""Search spaces by name: ``spaces.make('nasbench201')``, ``spaces.make('nasbench101',
+num_vertices=6)``."""
 
 from bananas_jax.spaces.base import (SearchSpace, UniformOverRows, concat, take, until_valid,
                                      where)
@@ -6,11 +7,13 @@ from bananas_jax.spaces.darts import DartsSpace
 from bananas_jax.spaces.nasbench101 import NASBench101Space
 from bananas_jax.spaces.nasbench201 import NASBench201Space
 
-SPACES = {'nasbench201': NASBench201Space(), 'nasbench101': NASBench101Space(),
-          'darts': DartsSpace()}
+SPACES = {'nasbench201': NASBench201Space, 'nasbench101': NASBench101Space,
+          'darts': DartsSpace}
 
 
-def get(name: str) -> SearchSpace:
+def make(name: str, **settings) -> SearchSpace:
+  """The space ``name`` (spaces are small frozen dataclasses: equal settings, equal spaces,
+  one compilation)."""
   if name not in SPACES:
     raise ValueError(f'unknown search space {name!r}; accepted: {", ".join(SPACES)}')
-  return SPACES[name]
+  return SPACES[name](**settings)

@@ -56,7 +56,7 @@ _CHAIN_PAIRS, _CHAIN_READS, _CHAIN_LEN, _CHAIN_START = _chains()
 
 @dataclasses.dataclass(frozen=True)
 class DartsSpace:
-  """The DARTS space with the original BANANAS semantics (see BANANAS.md)."""
+  """The DARTS space with the original BANANAS semantics (docs/algorithm.md)."""
 
   name: str = 'darts'
   encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency')

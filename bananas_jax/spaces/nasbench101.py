@@ -39,7 +39,7 @@ class Cell(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class NASBench101Space:
-  """NAS-Bench-101 with the original BANANAS semantics (see BANANAS.md).
+  """NAS-Bench-101 with the original BANANAS semantics (docs/algorithm.md).
 
   ``num_vertices`` and ``max_edges`` are the official 7 and 9; a smaller ``num_vertices``
   gives the same rules on fewer vertices, a space small enough to tabulate completely

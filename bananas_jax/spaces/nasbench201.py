@@ -42,7 +42,7 @@ _STRING_FORM = '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'
 
 @dataclasses.dataclass(frozen=True)
 class NASBench201Space:
-  """NAS-Bench-201 with the original BANANAS semantics (see docs in BANANAS.md)."""
+  """NAS-Bench-201 with the original BANANAS semantics (docs/algorithm.md)."""
 
   name: str = 'nasbench201'
   encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency', 'categorical', 'nasbot')
@@ -89,7 +89,8 @@ class NASBench201Space:
     return archs @ jnp.asarray(_KEY_WEIGHTS)
 
   def from_key(self, keys):
-    """Inverse of :meth:`canonical_key`."""
+    """The architectures with these canonical keys (inverse of :meth:`canonical_key`):
+    ``from_key(jnp.arange(NUM_ARCHS))`` is the whole space."""
     return (jnp.asarray(keys)[..., None] // jnp.asarray(_KEY_WEIGHTS)) % NUM_OPS
 
   def encode(self, archs, encoding='trunc_path', cutoff=40):

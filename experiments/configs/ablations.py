@@ -17,8 +17,6 @@ categorical 5.830; acq_fn: pi 5.687, ei 5.709, its 5.772, ts 5.782, ucb 5.799, e
 experiments/RESULTS.md.
 """
 
-import ml_collections
-
 from experiments.configs import nasbench201
 
 VARIANTS = {
@@ -34,8 +32,8 @@ VARIANTS = {
         'bananas_mutation_random': dict(acq_opt='mutation_random'),
     },
     'ensemble': {
-        'bananas_single_net': dict(num_ensemble=1, acq_fn='exploit'),
-        'bananas_ensemble3': dict(num_ensemble=3),
+        'bananas_single_net': dict(predictor=dict(num_ensemble=1), acq_fn='exploit'),
+        'bananas_ensemble3': dict(predictor=dict(num_ensemble=3)),
     },
     'model': {
         # BANANAS' loop with a GP on the path distance as its model.
@@ -49,10 +47,9 @@ def get_config(ablation='encoding'):
     raise ValueError(f'unknown ablation {ablation!r}; accepted: {", ".join(VARIANTS)}')
   config = nasbench201.get_config()
   for label, settings in VARIANTS[ablation].items():
-    section = dict(settings)
-    base = section.pop('algorithm', 'bananas')
-    config[label] = ml_collections.ConfigDict({**config[base].to_dict(), 'algorithm': base,
-                                               **section})
+    settings = dict(settings)
+    base = settings.pop('algorithm', 'bananas')
+    config[label] = nasbench201.algorithm_section(base, algorithm=base, **settings)
   config.algorithms = ','.join(['bananas', *VARIANTS[ablation]])
   config.trials = 50
   config.name = f'ablation_{ablation}'

@@ -15,7 +15,7 @@ darts_train.py); the kill-and-resume loop is tested on a one-cell proxy.
 
 import ml_collections
 
-from experiments.configs import darts_train
+from experiments.configs import darts_train, nasbench201
 
 
 def get_config():
@@ -26,10 +26,6 @@ def get_config():
   config.seed = 0
   config.total_queries = 100
   config.algorithm = 'bananas'
-  config.bananas = ml_collections.ConfigDict(dict(
-      num_init=10, k=10, encoding='trunc_path', cutoff=100, acq_fn='its', acq_opt='mutation',
-      num_parents=5, num_mutations=100, mutation_rate=1.0, num_random=200,
-      num_ensemble=5, num_layers=10, width=20, learning_rate=0.01, epochs=150,
-      batch_size=32, loss='mae'))
+  config.bananas = nasbench201.algorithm_section('bananas', cutoff=100)  # the DARTS cutoff
   config.train = darts_train.get_config('proxy')
   return config

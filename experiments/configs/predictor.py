@@ -8,7 +8,11 @@ and predictor.png (predicted vs true validation error at n = scatter_size). 41 s
 path 3.98 / 0.630, trunc_path 3.81 / 0.652 (all sizes in experiments/RESULTS.md).
 """
 
+import dataclasses
+
 import ml_collections
+
+from bananas_jax.predictors import MetaNetEnsemble
 
 
 def get_config():
@@ -24,7 +28,5 @@ def get_config():
   config.seed = 0
   config.scatter_size = 200
   config.workdir = 'runs/predictor'
-  config.predictor = ml_collections.ConfigDict(dict(
-      num_ensemble=5, num_layers=10, width=20, learning_rate=0.01, epochs=150,
-      batch_size=32, loss='mae'))
+  config.predictor = ml_collections.ConfigDict(dataclasses.asdict(MetaNetEnsemble()))
   return config

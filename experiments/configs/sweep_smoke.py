@@ -16,7 +16,7 @@ def get_config():
   config.trials = 2
   config.trial_batch = 1  # records land trial by trial
   config.total_queries = 30
-  config.bananas.update(num_ensemble=2, epochs=20, k=5)
+  config.bananas.update(k=5, predictor=dict(num_ensemble=2, epochs=20))
   config.sweep_dir = ''  # '' means runs/sweep_<name>
   config.grid = 'bananas.encoding=path,adjacency; bananas.acq_opt=mutation,random'
   config.points = ''

@@ -16,9 +16,11 @@ import numpy as np
 from absl import logging
 from scipy import stats
 
-from bananas_jax import benchmarks, results, spaces
+from bananas_jax import benchmarks, spaces
 from bananas_jax.history import sample_new
-from bananas_jax.predictors.ensemble import MetaNetEnsemble
+from bananas_jax.io import records
+from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax.provenance import provenance
 
 
 def _split(key, space, max_train, num_test):
@@ -34,10 +36,10 @@ def run_predictor_study(config):
   if min(sizes) < 1 or config.seeds < 1 or config.num_test < 2:
     raise ValueError(f'train_sizes ({config.train_sizes}), seeds ({config.seeds}) and '
                      f'num_test ({config.num_test}) must be positive (num_test at least 2)')
-  space = spaces.get(config.search_space)
+  space = spaces.make(config.search_space)
   for encoding in encodings:
     space.encoding_dim(encoding, config.cutoff)
-  benchmark = benchmarks.get(config.search_space, config.dataset, config.fidelity)
+  benchmark = benchmarks.load(config.search_space, config.dataset, config.fidelity)
   ensemble = MetaNetEnsemble(**config.predictor.to_dict())
   workdir = pathlib.Path(config.workdir)
   try:
@@ -78,8 +80,8 @@ def run_predictor_study(config):
       if n == config.scatter_size:
         scatter[encoding] = (truth[0], pred[0])
 
-  report = {'config': config.to_dict(), 'results': rows}
-  results.write_json_atomic(workdir / 'predictor.json', report)
+  report = {'config': config.to_dict(), 'provenance': provenance(), 'results': rows}
+  records.write_json(workdir / 'predictor.json', report)
   if scatter:
     _plot_scatter(scatter, config, workdir / 'predictor.png')
   return report
@@ -106,7 +108,8 @@ def _plot_scatter(scatter, config, path):
   plt.close(fig)
 
 
-def format_table(report):
+def format_report(report):
+  """The study as a text table: one line per (encoding, training-set size)."""
   lines = [f'{"encoding":<12}{"n":>6}{"MAE":>16}{"Kendall tau":>13}{"Spearman":>10}']
   for r in report['results']:
     lines.append(f'{r["encoding"]:<12}{r["train_size"]:>6}{r["mae"]:>9.3f} +- {r["mae_stderr"]:<4.2f}'
