@@ -10,13 +10,11 @@ import dataclasses
 import json
 import pathlib
 
-import matplotlib
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
 from bananas_jax import results
-
-matplotlib.use('Agg')
-from matplotlib import pyplot as plt  # noqa: E402  (after the backend is chosen)
 
 _DATASET_NAMES = {'cifar10': 'CIFAR-10', 'cifar100': 'CIFAR-100',
                   'imagenet16_120': 'ImageNet16-120'}
@@ -76,11 +74,14 @@ def collect(inputs):
   return list(panels.values())
 
 
-def plot(panels, out_dir, name='test_error'):
-  """Test error vs queries, mean with a standard-error band; writes PNG and PDF."""
-  fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+def plot(panels):
+  """Test error vs queries, mean with a standard-error band, a panel per dataset. A
+  ``matplotlib.figure.Figure`` made without pyplot, so no backend is chosen or needed: a
+  notebook shows it inline, :func:`save` writes it."""
+  fig = Figure(figsize=(5.2 * len(panels), 4.2))
+  axes = fig.subplots(1, len(panels), squeeze=False)
   labels = list(dict.fromkeys(c.label for p in panels for c in p.curves))
-  palette = plt.get_cmap('tab10' if len(labels) <= 10 else 'tab20')
+  palette = colormaps['tab10' if len(labels) <= 10 else 'tab20']
   color = {label: palette(i % palette.N) for i, label in enumerate(labels)}  # same in every panel
   for ax, panel in zip(axes[0], panels):
     for curve in sorted(panel.curves, key=lambda c: c.mean[-1]):  # legend: best first
@@ -97,12 +98,16 @@ def plot(panels, out_dir, name='test_error'):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
   fig.tight_layout()
+  return fig
+
+
+def save(fig, out_dir, name='test_error'):
+  """Writes ``<name>.png`` and ``<name>.pdf``; returns their paths."""
   out_dir = pathlib.Path(out_dir)
   out_dir.mkdir(parents=True, exist_ok=True)
   paths = [out_dir / f'{name}.{ext}' for ext in ('png', 'pdf')]
   for path in paths:
     fig.savefig(path, dpi=110)
-  plt.close(fig)
   return paths
 
 
@@ -150,12 +155,14 @@ def latex_table(panel, queries):
 
 
 def write_report(inputs, out_dir, queries=(50, 100, 150)):
-  """Figures (PNG, PDF) and tables (Markdown, LaTeX) of every panel; returns the paths."""
+  """Figures (PNG, PDF) and tables (Markdown, LaTeX) of every panel under ``inputs``;
+  returns ``(figure, paths written)``."""
   panels = collect(inputs)
   out_dir = pathlib.Path(out_dir)
-  paths = plot(panels, out_dir)
+  fig = plot(panels)
+  paths = save(fig, out_dir)
   markdown = out_dir / 'tables.md'
   latex = out_dir / 'tables.tex'
   markdown.write_text('\n'.join(markdown_table(p, list(queries)) for p in panels))
   latex.write_text('\n'.join(latex_table(p, list(queries)) for p in panels))
-  return [*paths, markdown, latex]
+  return fig, [*paths, markdown, latex]

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from absl import logging
+from matplotlib.figure import Figure
 from scipy import stats
 
 from bananas_jax import benchmarks, spaces
@@ -88,11 +89,8 @@ def run_predictor_study(config):
 
 
 def _plot_scatter(scatter, config, path):
-  import matplotlib
-  matplotlib.use('Agg')
-  import matplotlib.pyplot as plt
-
-  fig, axes = plt.subplots(1, len(scatter), figsize=(4 * len(scatter), 4), squeeze=False)
+  fig = Figure(figsize=(4 * len(scatter), 4))
+  axes = fig.subplots(1, len(scatter), squeeze=False)
   for ax, (encoding, (truth, pred)) in zip(axes[0], scatter.items()):
     lo = 0.9 * float(max(min(truth.min(), pred.min()), 0.1))
     hi = 1.1 * float(max(truth.max(), pred.max()))
@@ -105,7 +103,6 @@ def _plot_scatter(scatter, config, path):
   fig.suptitle(f'{config.search_space} {config.dataset}: ensemble of {config.predictor.num_ensemble}')
   fig.tight_layout()
   fig.savefig(path, dpi=120)
-  plt.close(fig)
 
 
 def format_report(report):

@@ -1,6 +1,6 @@
 """A grid of search experiments: one workdir per point under a sweep directory.
 
-A sweep config is a search config (e.g. ``experiments/configs/nasbench201.py``) with
+A sweep config is a search config (e.g. ``bananas_jax/configs/nasbench201.py``) with
 ``sweep_dir``, ``grid`` and ``points``:
 
   grid = 'bananas.encoding=path,adjacency; dataset=cifar10,cifar100'   # the product: 4 points

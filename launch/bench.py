@@ -1,25 +1,5 @@
-"""Speed of BANANAS on this machine: one ensemble fit, one trial, trials batched.
-
-  python -m launch.bench --out=runs/bench/cpu.json
-"""
-
-from absl import flags
-
-import launch
-from bananas_jax import timing
-
-_OUT = flags.DEFINE_string('out', 'runs/bench/bench.json', 'Where to write the JSON report.')
-_BATCHES = flags.DEFINE_list('batch_sizes', ['1', '8', '32', '128'],
-                             'Numbers of trials to run batched.')
-
-
-def main(argv):
-  del argv
-  sizes = [int(b) for b in _BATCHES.value if b.isdigit() and int(b) > 0]
-  if not sizes or len(sizes) != len(_BATCHES.value):
-    raise ValueError(f'--batch_sizes must be positive integers, got {",".join(_BATCHES.value)}')
-  launch.write_report(_OUT.value, timing.run_timings(sizes))
-
+"""``python -m launch.bench``: runs :mod:`bananas_jax.launch.bench`."""
+import runpy
 
 if __name__ == '__main__':
-  launch.run(main)
+  runpy.run_module('bananas_jax.launch.bench', run_name='__main__', alter_sys=True)

@@ -1,34 +1,5 @@
-"""Figures and tables from search workdirs or sweep directories.
-
-  python -m launch.plot --inputs=runs/search_nasbench201_cifar10_200ep --out=runs/plots
-  python -m launch.plot --inputs=DIR1,DIR2 --out=OUT --queries=50,100,150
-
-Writes ``test_error.png``/``.pdf`` (one panel per dataset, mean and standard-error band per
-algorithm or variant) and ``tables.md``/``tables.tex`` (mean +- stderr at ``--queries``,
-with the table's optimum).
-"""
-
-import pathlib
-
-from absl import flags
-
-import launch
-from bananas_jax import plots
-
-_INPUTS = flags.DEFINE_list('inputs', None, 'Workdirs or sweep directories.', required=True)
-_OUT = flags.DEFINE_string('out', 'runs/plots', 'Output directory.')
-_QUERIES = flags.DEFINE_list('queries', ['50', '100', '150'], 'Query counts of the tables.')
-
-
-def main(argv):
-  del argv
-  queries = [int(q) for q in _QUERIES.value if q.isdigit() and int(q) > 0]
-  if not queries or len(queries) != len(_QUERIES.value):
-    raise ValueError(f'--queries must be positive integers, got {",".join(_QUERIES.value)}')
-  paths = plots.write_report(_INPUTS.value, _OUT.value, queries)
-  print(pathlib.Path(_OUT.value, 'tables.md').read_text())
-  print('wrote ' + ', '.join(map(str, paths)))
-
+"""``python -m launch.plot``: runs :mod:`bananas_jax.launch.plot`."""
+import runpy
 
 if __name__ == '__main__':
-  launch.run(main)
+  runpy.run_module('bananas_jax.launch.plot', run_name='__main__', alter_sys=True)

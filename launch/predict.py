@@ -1,26 +1,5 @@
-"""The predictor study: ensemble accuracy vs training-set size, per encoding.
-
-  python -m launch.predict --config=experiments/configs/predictor.py
-"""
-
-import pathlib
-
-from ml_collections import config_flags
-
-import launch
-from bananas_jax import predictor_study
-
-_DEFAULT_CONFIG = pathlib.Path(__file__).parents[1] / 'experiments' / 'configs' / 'predictor.py'
-_CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
-                                          'Predictor study config file.')
-
-
-def main(argv):
-  del argv
-  report = predictor_study.run_predictor_study(_CONFIG.value)
-  print(predictor_study.format_report(report))
-  print(f'results in {_CONFIG.value.workdir}')
-
+"""``python -m launch.predict``: runs :mod:`bananas_jax.launch.predict`."""
+import runpy
 
 if __name__ == '__main__':
-  launch.run(main)
+  runpy.run_module('bananas_jax.launch.predict', run_name='__main__', alter_sys=True)

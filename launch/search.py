@@ -1,42 +1,5 @@
-"""Runs search algorithms on a benchmark and prints the comparison table.
-
-  python -m launch.search                                  # the main job
-  python -m launch.search --config=experiments/configs/nasbench201.py --config.trials=100
-  python -m launch.search --config=experiments/configs/darts_search.py --config.data_dir=DIR
-
-On the tabular benchmarks trials run batched (bananas_jax/experiment.py); on the DARTS
-space every query is a real proxy training, run one step at a time (bananas_jax/stepwise.py).
-"""
-
-import pathlib
-
-import jax
-from ml_collections import config_flags
-
-import launch
-from bananas_jax import experiment, results, stepwise
-from bananas_jax.darts import train
-
-_DEFAULT_CONFIG = pathlib.Path(__file__).parents[1] / 'experiments' / 'configs' / 'nasbench201.py'
-_CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
-                                          'Experiment config file.')
-
-
-def main(argv):
-  del argv
-  config = _CONFIG.value
-  if config.search_space == 'darts':
-    stepwise.run_stepwise(config, train.proxy_query_fn(config.train, config.data_dir))
-    print(f'results in {stepwise.workdir_of(config)}')
-    return
-  process = (0, 1)
-  if config.multihost:  # the cluster is found from the environment (TPU pods, SLURM, ...)
-    jax.distributed.initialize()
-    process = (jax.process_index(), jax.process_count())
-  summary = experiment.run_search(config, *process)
-  print(results.format_summary(summary))
-  print(f'results in {experiment.workdir_of(config)}')
-
+"""``python -m launch.search``: runs :mod:`bananas_jax.launch.search`."""
+import runpy
 
 if __name__ == '__main__':
-  launch.run(main)
+  runpy.run_module('bananas_jax.launch.search', run_name='__main__', alter_sys=True)

@@ -1,29 +1,5 @@
-"""Trains one DARTS-space architecture on CIFAR-10 (resumes from the workdir's checkpoints).
-
-  python -m launch.train_darts --config=experiments/configs/darts_train.py \
-      --config.genotype=BANANAS --config.data_dir=/data/cifar10
-"""
-
-from ml_collections import config_flags
-
-import launch
-from bananas_jax.darts import train
-
-_CONFIG = config_flags.DEFINE_config_file('config', None, 'DARTS training config file.')
-
-
-def main(argv):
-  del argv
-  config = _CONFIG.value
-  if config is None:
-    raise ValueError('--config=experiments/configs/darts_train.py is required')
-  if not config.workdir:
-    name = config.genotype if config.genotype.isidentifier() else 'custom'
-    config.workdir = f'runs/darts_{config.variant}_{name}'
-  final = train.train(config)
-  print({k: v for k, v in final.items() if k != 'history'})
-  print(f'results in {config.workdir}')
-
+"""``python -m launch.train_darts``: runs :mod:`bananas_jax.launch.train_darts`."""
+import runpy
 
 if __name__ == '__main__':
-  launch.run(main)
+  runpy.run_module('bananas_jax.launch.train_darts', run_name='__main__', alter_sys=True)

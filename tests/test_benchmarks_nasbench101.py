@@ -11,9 +11,9 @@ import pytest
 
 from bananas_jax import experiment
 from bananas_jax.benchmarks import nasbench101 as nb101
+from bananas_jax.configs import nasbench101 as config_lib
 from bananas_jax.io import tfrecord
 from bananas_jax.spaces import nasbench101 as nb
-from experiments.configs import nasbench101 as config_lib
 
 DATA = pathlib.Path(__file__).parent / 'data' / 'nasbench101'
 
@@ -183,7 +183,7 @@ def test_missing_file_says_what_and_where(tmp_path, monkeypatch):
 def test_launcher_exits_non_zero_without_data(tmp_path):
   env = {'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path), 'PYTHONPATH': '.'}
   result = subprocess.run(
-      [sys.executable, '-m', 'launch.search', '--config=experiments/configs/nasbench101.py',
+      [sys.executable, '-m', 'launch.search', '--config=bananas_jax/configs/nasbench101.py',
        f'--config.workdir={tmp_path / "run"}'], capture_output=True, text=True, env=env,
       cwd=pathlib.Path(__file__).parents[1], check=False)
   assert result.returncode != 0

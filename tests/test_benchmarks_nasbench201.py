@@ -206,9 +206,18 @@ def test_official_files_need_their_api_package(tmp_path):
   (tmp_path / 'NAS-Bench-201-v1_1-096897.pth').write_bytes(b'')
   (tmp_path / 'NATS-tss-v1_0-3ffb9-simple').mkdir()
   if importlib.util.find_spec('nas_201_api') is None:
-    with pytest.raises(ImportError, match="needs the official API package 'nas_201_api': "
-                                          'pip install nas-bench-201'):
+    with pytest.raises(ImportError, match=r"needs the official API package 'nas_201_api' "
+                                          r'\(pip install nas-bench-201'):
       nasbench201.open_official(tmp_path / 'NAS-Bench-201-v1_1-096897.pth')
   if importlib.util.find_spec('nats_bench') is None:
-    with pytest.raises(ImportError, match="'nats_bench': pip install nats_bench"):
+    with pytest.raises(ImportError, match=r"'nats_bench' \(pip install nats_bench"):
       nasbench201.open_official(tmp_path / 'NATS-tss-v1_0-3ffb9-simple')
+
+
+def test_an_api_package_that_fails_to_import_says_why(tmp_path, monkeypatch):
+  (tmp_path / 'nas_201_api.py').write_text("import torch_that_is_missing\n")
+  monkeypatch.syspath_prepend(str(tmp_path))
+  (tmp_path / 'NAS-Bench-201-v1_1-096897.pth').write_bytes(b'')
+  with pytest.raises(ImportError, match="importing it failed with: No module named "
+                                        "'torch_that_is_missing'"):
+    nasbench201.open_official(tmp_path / 'NAS-Bench-201-v1_1-096897.pth')

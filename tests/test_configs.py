@@ -1,7 +1,8 @@
 import pytest
 
 from bananas_jax import experiment
-from experiments.configs import ablations, nasbench201, predictor
+from bananas_jax.configs import nasbench201, predictor
+from experiments.configs import ablations
 
 
 def test_main_config_builds_every_algorithm():

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from bananas_jax import stepwise
+from bananas_jax.configs import darts_search as darts_search_config
+from bananas_jax.configs import darts_train
 from bananas_jax.darts import count_params, data, network, train
 from bananas_jax.spaces import darts as darts_space
-from experiments.configs import darts_search as darts_search_config
-from experiments.configs import darts_train
 
 SPACE = darts_space.DartsSpace()
 

@@ -7,7 +7,7 @@ import jax
 import pytest
 
 from bananas_jax import experiment
-from experiments.configs import nasbench201 as default_config
+from bananas_jax.configs import nasbench201 as default_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from bananas_jax import predictor_study as study
-from experiments.configs import predictor as predictor_config
+from bananas_jax.configs import predictor as predictor_config
 
 
 def tiny_config(workdir):

@@ -3,8 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from bananas_jax import search, spaces
 from bananas_jax import history
+from bananas_jax import search, spaces
 
 SPACE = spaces.make('nasbench201')
 

@@ -3,7 +3,7 @@ import ml_collections
 import pytest
 
 from bananas_jax import stepwise
-from experiments.configs import nasbench201
+from bananas_jax.configs import nasbench201
 
 
 def small_config(workdir):

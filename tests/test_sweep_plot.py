@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from bananas_jax import experiment, plots, sweep
+from bananas_jax.configs import nasbench201
 from bananas_jax.io import tensorboard
-from experiments.configs import nasbench201, sweep_smoke
+from experiments.configs import sweep_smoke
 
 ROOT = pathlib.Path(__file__).parents[1]
 
@@ -90,7 +91,8 @@ def test_sweep_killed_and_resumed_has_every_record_once(tmp_path):
   assert records_of(sweep_dir) == after
 
   out = tmp_path / 'plots'
-  paths = plots.write_report([sweep_dir], out, queries=(10, 30))
+  fig, paths = plots.write_report([sweep_dir], out, queries=(10, 30))
+  assert len(fig.axes) == 1 and fig.axes[0].get_title() == 'NAS-Bench-201 CIFAR-10'
   assert {p.name for p in paths} == {'test_error.png', 'test_error.pdf', 'tables.md',
                                      'tables.tex'}
   table = (out / 'tables.md').read_text()

@@ -78,9 +78,10 @@ def open_official(path):
     package, install = 'nas_201_api', 'pip install nas-bench-201'
   try:
     module = importlib.import_module(package)
-  except ImportError:
-    raise ImportError(f'reading {path} needs the official API package {package!r}: '
-                      f'{install}') from None
+  except ImportError as e:  # the package itself, or what it imports (nas_201_api needs torch)
+    raise ImportError(f'reading {path} needs the official API package {package!r} '
+                      f'({install}; `pip install bananas-jax[nb201]` brings it with torch): '
+                      f'importing it failed with: {e}') from e
   if package == 'nats_bench':
     return module.create(str(path), 'tss', fast_mode=True, verbose=False)
   return module.NASBench201API(str(path), verbose=False)

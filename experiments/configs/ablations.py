@@ -17,7 +17,7 @@ categorical 5.830; acq_fn: pi 5.687, ei 5.709, its 5.772, ts 5.782, ucb 5.799, e
 experiments/RESULTS.md.
 """
 
-from experiments.configs import nasbench201
+from bananas_jax.configs import nasbench201
 
 VARIANTS = {
     'encoding': {

@@ -15,7 +15,7 @@ queries, mean over 100 trials (full tables and figure in experiments/RESULTS.md)
                   reinforce 53.866, random_search 54.410 (optimum 52.689)
 """
 
-from experiments.configs import nasbench201
+from bananas_jax.configs import nasbench201
 
 
 def get_config():

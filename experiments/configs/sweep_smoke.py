@@ -6,7 +6,7 @@ Encoding x acquisition optimiser on NAS-Bench-201 CIFAR-10, 30 queries per trial
 ensemble: the whole grid took 32 s on the 2-core CPU (most of it compiling each point).
 """
 
-from experiments.configs import nasbench201
+from bananas_jax.configs import nasbench201
 
 
 def get_config():

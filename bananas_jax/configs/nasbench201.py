@@ -1,6 +1,6 @@
 """The main job: BANANAS and random search on NAS-Bench-201 CIFAR-10, 150 queries.
 
-  python -m launch.search --config=experiments/configs/nasbench201.py
+  python -m launch.search --config=bananas_jax/configs/nasbench201.py
 
 Every field can be overridden on the command line, e.g. ``--config.dataset=cifar100``,
 ``--config.trials=100``, ``--config.bananas.acq_fn=ucb``,

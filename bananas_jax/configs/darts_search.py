@@ -1,6 +1,6 @@
 """BANANAS on the DARTS space with real proxy trainings (the paper's DARTS experiment).
 
-  python -m launch.search --config=experiments/configs/darts_search.py \
+  python -m launch.search --config=bananas_jax/configs/darts_search.py \
       --config.data_dir=/data/cifar10
 
 The paper's run: 10 random architectures, then 9 iterations of k = 10, each architecture
@@ -15,7 +15,7 @@ darts_train.py); the kill-and-resume loop is tested on a one-cell proxy.
 
 import ml_collections
 
-from experiments.configs import darts_train, nasbench201
+from bananas_jax.configs import darts_train, nasbench201
 
 
 def get_config():

@@ -1,8 +1,8 @@
 """Training a DARTS-space architecture on CIFAR-10 with the DARTS/BANANAS recipe.
 
-  python -m launch.train_darts --config=experiments/configs/darts_train.py \
+  python -m launch.train_darts --config=bananas_jax/configs/darts_train.py \
       --config.genotype=BANANAS --config.data_dir=/data/cifar10
-  python -m launch.train_darts --config=experiments/configs/darts_train.py:proxy ...
+  python -m launch.train_darts --config=bananas_jax/configs/darts_train.py:proxy ...
 
 The default is the paper's final training (600 epochs on the full training set, test
 accuracy at the end); ``:proxy`` is the search proxy (50 epochs on 70% of the training

@@ -1,6 +1,6 @@
 """The predictor study of the paper's notebook, on NAS-Bench-201 CIFAR-10.
 
-  python -m launch.predict --config=experiments/configs/predictor.py
+  python -m launch.predict --config=bananas_jax/configs/predictor.py
 
 Writes predictor.json (MAE, Kendall tau, Spearman rho per encoding and training size)
 and predictor.png (predicted vs true validation error at n = scatter_size). 41 s on the

@@ -1,6 +1,6 @@
 """Every algorithm on NAS-Bench-101 (CIFAR-10, 108 epochs), the paper's main table.
 
-  python -m launch.search --config=experiments/configs/nasbench101.py \
+  python -m launch.search --config=bananas_jax/configs/nasbench101.py \
       --config.data_path=/data/nasbench_only108.tfrecord
 
 The first run converts the official file into a cache beside it (once); without
@@ -15,7 +15,7 @@ evolution 6.109, GP-BO 6.267, random search 6.341, REINFORCE 6.436. The same cod
 run on a synthetic table in the official format (experiments/RESULTS.md).
 """
 
-from experiments.configs import nasbench201
+from bananas_jax.configs import nasbench201
 
 
 def get_config():

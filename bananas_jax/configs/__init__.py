@@ -1,0 +1,1 @@
+"""The launchers' ml_collections configs (``--config=bananas_jax/configs/<name>.py``)."""

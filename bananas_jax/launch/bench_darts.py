@@ -1,0 +1,35 @@
+"""Speed of DARTS training on this machine: compile time and images/s of one training step,
+and the 50-epoch search proxy extrapolated from them (synthetic images; no data needed).
+
+  python -m launch.bench_darts --out=runs/bench/darts.json
+  python -m launch.bench_darts --layers=20 --init_channels=36 --batch_size=96 --steps=3
+"""
+
+from absl import flags
+
+from bananas_jax import launch, timing
+from bananas_jax.configs import darts_train
+
+_OUT = flags.DEFINE_string('out', 'runs/bench/darts.json', 'Where to write the report.')
+_GENOTYPE = flags.DEFINE_string('genotype', 'BANANAS', 'Architecture (name or genotype text).')
+_LAYERS = flags.DEFINE_integer('layers', 20, 'Cells.', lower_bound=1)
+_CHANNELS = flags.DEFINE_integer('init_channels', 36, 'Initial channels.', lower_bound=1)
+_BATCH = flags.DEFINE_integer('batch_size', 96, 'Batch size.', lower_bound=1)
+_STEPS = flags.DEFINE_integer('steps', 3, 'Timed steps after the compiling one.', lower_bound=1)
+_BF16 = flags.DEFINE_bool('bf16', False, 'bfloat16 activations.')
+
+
+def main(argv):
+  del argv
+  config = darts_train.get_config('proxy')
+  config.update(genotype=_GENOTYPE.value, layers=_LAYERS.value, init_channels=_CHANNELS.value,
+                batch_size=_BATCH.value, bf16=_BF16.value)
+  launch.write_report(_OUT.value, timing.time_darts_steps(config, _STEPS.value))
+
+
+def cli():
+  launch.run(main)
+
+
+if __name__ == '__main__':
+  cli()
