@@ -2,11 +2,16 @@
 
 For each encoding and each training-set size n, over several seeds: train the ensemble on
 n distinct random architectures, predict ``num_test`` other ones, and measure the mean
-absolute error (points of validation error), Kendall tau and Spearman rho. All sizes
-share one fixed-capacity buffer with a mask, so each encoding compiles once and the
-seeds train together through vmap.
+absolute error (points of validation error), Kendall tau, Spearman rho and the fraction
+predicted within one point. All sizes share one fixed-capacity buffer with a mask, so each
+encoding compiles once and the seeds train together through vmap.
+
+The pieces are public for experiments of your own (the notebook uses them):
+:func:`random_split`, :func:`fit_predict` (also vmapped over learning rates: a grid of
+settings in one program) and :func:`prediction_metrics`.
 """
 
+import functools
 import pathlib
 import time
 
@@ -24,10 +29,30 @@ from bananas_jax.predictors import MetaNetEnsemble
 from bananas_jax.provenance import provenance
 
 
-def _split(key, space, max_train, num_test):
-  archs = sample_new(key, space, max_train + num_test, jnp.full(1, -1, jnp.int32))
-  return spaces.take(archs, jnp.arange(max_train)), spaces.take(
-      archs, jnp.arange(max_train, max_train + num_test))
+def random_split(key, space, num_train, num_test):
+  """``(train, test)``: ``num_train + num_test`` distinct random architectures."""
+  archs = sample_new(key, space, num_train + num_test, jnp.full(1, -1, jnp.int32))
+  return spaces.take(archs, jnp.arange(num_train)), spaces.take(
+      archs, jnp.arange(num_train, num_train + num_test))
+
+
+@functools.partial(jax.jit, static_argnames='ensemble')
+def fit_predict(ensemble, key, x_train, y_train, mask, x_test, learning_rate=None):
+  """Every member's prediction ``[num_ensemble, T]`` on ``x_test`` after fitting the
+  ensemble from scratch on the masked training points. ``learning_rate`` (an array) may
+  replace the ensemble's, so that ``jax.vmap`` over it fits a whole grid at once."""
+  params = ensemble.fit(key, x_train, y_train, mask, learning_rate)
+  return ensemble.predict_members(params, x_test)
+
+
+def prediction_metrics(pred, truth):
+  """Mean absolute error (points), Kendall tau, Spearman rho, and the fraction of
+  predictions within 1 point of the truth."""
+  pred, truth = np.asarray(pred, np.float64), np.asarray(truth, np.float64)
+  return {'mae': float(np.mean(np.abs(pred - truth))),
+          'kendall_tau': float(stats.kendalltau(pred, truth).statistic),
+          'spearman_rho': float(stats.spearmanr(pred, truth).statistic),
+          'within_1': float(np.mean(np.abs(pred - truth) <= 1.0))}
 
 
 def run_predictor_study(config):
@@ -50,7 +75,7 @@ def run_predictor_study(config):
 
   max_n = max(sizes)
   keys = jax.random.split(jax.random.PRNGKey(config.seed), config.seeds)
-  train, test = jax.vmap(lambda k: _split(k, space, max_n, config.num_test))(keys)
+  train, test = jax.vmap(lambda k: random_split(k, space, max_n, config.num_test))(keys)
   query = jax.vmap(lambda a: benchmark.query(jax.random.PRNGKey(0), a).val_error)
   y_train, y_test = query(train), query(test)
 
@@ -59,56 +84,76 @@ def run_predictor_study(config):
     encode = jax.vmap(lambda a: space.encode(a, encoding, config.cutoff))
     x_train, x_test = encode(train), encode(test)
 
-    @jax.jit
-    def fit_predict(keys, x_train, y_train, mask, x_test):
-      params = jax.vmap(ensemble.fit)(keys, x_train, y_train, mask)
-      return jax.vmap(ensemble.predict)(params, x_test)[0]
-
+    over_seeds = jax.vmap(functools.partial(fit_predict, ensemble))
     for n in sizes:
       tick = time.time()
       mask = jnp.broadcast_to(jnp.arange(max_n) < n, (config.seeds, max_n))
       fit_keys = jax.vmap(lambda k: jax.random.fold_in(k, n))(keys)
-      pred = np.asarray(fit_predict(fit_keys, x_train, y_train, mask, x_test))
+      pred = np.asarray(over_seeds(fit_keys, x_train, y_train, mask, x_test).mean(axis=1))
       truth = np.asarray(y_test)
-      per_seed = [(np.mean(np.abs(p - t)), stats.kendalltau(p, t).statistic,
-                   stats.spearmanr(p, t).statistic) for p, t in zip(pred, truth)]
-      mae, tau, rho = np.array(per_seed).T
-      rows.append({'encoding': encoding, 'train_size': n, 'mae': float(mae.mean()),
+      per_seed = [prediction_metrics(p, t) for p, t in zip(pred, truth)]
+      mean = {name: float(np.mean([m[name] for m in per_seed])) for name in per_seed[0]}
+      mae = np.array([m['mae'] for m in per_seed])
+      rows.append({'encoding': encoding, 'train_size': n, **mean,
                    'mae_stderr': float(mae.std(ddof=1) / np.sqrt(len(mae))) if len(mae) > 1 else 0.0,
-                   'kendall_tau': float(tau.mean()), 'spearman_rho': float(rho.mean()),
                    'seconds': round(time.time() - tick, 3)})
-      logging.info('%s n=%d: MAE %.3f tau %.3f', encoding, n, mae.mean(), tau.mean())
+      logging.info('%s n=%d: MAE %.3f tau %.3f', encoding, n, mean['mae'], mean['kendall_tau'])
       if n == config.scatter_size:
-        scatter[encoding] = (truth[0], pred[0])
+        scatter[encoding] = (truth[0], pred[0], None)
 
   report = {'config': config.to_dict(), 'provenance': provenance(), 'results': rows}
   records.write_json(workdir / 'predictor.json', report)
+  plot_mae(report).savefig(workdir / 'predictor_mae.png', dpi=120)
   if scatter:
-    _plot_scatter(scatter, config, workdir / 'predictor.png')
+    title = (f'{config.search_space} {config.dataset}: ensemble of '
+             f'{config.predictor.num_ensemble}, n = {config.scatter_size}')
+    plot_predictions(scatter, title).savefig(workdir / 'predictor.png', dpi=120)
   return report
 
 
-def _plot_scatter(scatter, config, path):
-  fig = Figure(figsize=(4 * len(scatter), 4))
-  axes = fig.subplots(1, len(scatter), squeeze=False)
-  for ax, (encoding, (truth, pred)) in zip(axes[0], scatter.items()):
-    lo = 0.9 * float(max(min(truth.min(), pred.min()), 0.1))
-    hi = 1.1 * float(max(truth.max(), pred.max()))
-    ax.scatter(truth, pred, s=4, alpha=0.5)
+def plot_predictions(panels, title=''):
+  """Predicted vs true validation error, a panel per ``{name: (truth, mean, spread)}``
+  (``spread``, e.g. the ensemble's standard deviation, drawn as error bars; None: none)."""
+  fig = Figure(figsize=(4.2 * len(panels), 4.2))
+  axes = fig.subplots(1, len(panels), squeeze=False)
+  for ax, (name, (truth, mean, spread)) in zip(axes[0], panels.items()):
+    truth, mean = np.asarray(truth), np.asarray(mean)
+    lo = 0.9 * float(max(min(truth.min(), mean.min()), 0.1))
+    hi = 1.1 * float(max(truth.max(), mean.max()))
+    yerr = None if spread is None else np.asarray(spread)
+    ax.errorbar(truth, mean, yerr=yerr, fmt='o', ms=2, alpha=0.5, elinewidth=0.5)
     ax.plot([lo, hi], [lo, hi], 'k--', lw=1)
-    ax.set(xscale='log', yscale='log', xlim=(lo, hi), ylim=(lo, hi))
-    ax.set_title(f'{encoding}, n = {config.scatter_size}')
-    ax.set_xlabel('true validation error (%)')
-    ax.set_ylabel('predicted validation error (%)')
-  fig.suptitle(f'{config.search_space} {config.dataset}: ensemble of {config.predictor.num_ensemble}')
+    ax.set(xscale='log', yscale='log', xlim=(lo, hi), ylim=(lo, hi), title=name,
+           xlabel='true validation error (%)', ylabel='predicted validation error (%)')
+  fig.suptitle(title)
   fig.tight_layout()
-  fig.savefig(path, dpi=120)
+  return fig
+
+
+def plot_mae(report):
+  """The paper's predictor figure: MAE (mean and standard error over seeds) against the
+  training-set size, a line per encoding."""
+  fig = Figure(figsize=(5, 4))
+  ax = fig.subplots()
+  for encoding in dict.fromkeys(r['encoding'] for r in report['results']):
+    rows = [r for r in report['results'] if r['encoding'] == encoding]
+    ax.errorbar([r['train_size'] for r in rows], [r['mae'] for r in rows],
+                yerr=[r['mae_stderr'] for r in rows], marker='o', capsize=3, label=encoding)
+  config = report['config']
+  ax.set(xscale='log', xlabel='training set size', ylabel='MAE (points of validation error)',
+         title=f'{config["search_space"]} {config["dataset"]}: {config["num_test"]} held-out cells')
+  ax.grid(alpha=0.3)
+  ax.legend()
+  fig.tight_layout()
+  return fig
 
 
 def format_report(report):
   """The study as a text table: one line per (encoding, training-set size)."""
-  lines = [f'{"encoding":<12}{"n":>6}{"MAE":>16}{"Kendall tau":>13}{"Spearman":>10}']
+  lines = [f'{"encoding":<12}{"n":>6}{"MAE":>16}{"Kendall tau":>13}{"Spearman":>10}'
+           f'{"within 1":>10}']
   for r in report['results']:
     lines.append(f'{r["encoding"]:<12}{r["train_size"]:>6}{r["mae"]:>9.3f} +- {r["mae_stderr"]:<4.2f}'
-                 f'{r["kendall_tau"]:>13.3f}{r["spearman_rho"]:>10.3f}')
-  return '\n'.join(lines) + '\n(MAE in points of validation error, mean over seeds)'
+                 f'{r["kendall_tau"]:>13.3f}{r["spearman_rho"]:>10.3f}{r["within_1"]:>10.2f}')
+  return '\n'.join(lines) + ('\n(MAE in points of validation error, mean over seeds; within 1: '
+                             'the fraction predicted within one point)')

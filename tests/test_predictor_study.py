@@ -1,9 +1,15 @@
+import dataclasses
 import json
 
+import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from bananas_jax import predictor_study as study
+from bananas_jax import spaces
 from bananas_jax.configs import predictor as predictor_config
+from bananas_jax.predictors import MetaNetEnsemble
 
 
 def tiny_config(workdir):
@@ -23,8 +29,37 @@ def test_study_writes_metrics_and_figure(tmp_path):
   for r in rows:
     assert r['mae'] > 0 and -1 <= r['kendall_tau'] <= 1 and -1 <= r['spearman_rho'] <= 1
   assert json.loads((tmp_path / 'predictor.json').read_text())['results'] == rows
+  for r in rows:
+    assert 0 <= r['within_1'] <= 1
   assert (tmp_path / 'predictor.png').read_bytes()[:4] == b'\x89PNG'
+  assert (tmp_path / 'predictor_mae.png').read_bytes()[:4] == b'\x89PNG'
   assert 'Kendall tau' in study.format_report(report)
+
+
+def test_metrics_of_a_worked_example():
+  metrics = study.prediction_metrics([5.0, 6.0, 9.5, 7.0], [5.5, 6.0, 8.0, 9.0])
+  assert metrics['mae'] == pytest.approx((0.5 + 0 + 1.5 + 2) / 4)
+  assert metrics['within_1'] == 0.5
+  assert metrics['spearman_rho'] == pytest.approx(0.8)  # ranks 1,2,4,3 vs 1,2,3,4
+  assert metrics['kendall_tau'] == pytest.approx(4 / 6)
+
+
+def test_a_learning_rate_grid_in_one_program_equals_separate_fits(cifar10):
+  space = cifar10.space
+  train, test = study.random_split(jax.random.key(0), space, 30, 20)
+  assert len(set(np.asarray(space.canonical_key(spaces.concat(train, test))).tolist())) == 50
+  x_train, x_test = space.encode(train, 'adjacency'), space.encode(test, 'adjacency')
+  y_train = cifar10.query(jax.random.key(0), train).val_error
+  mask = jnp.ones(30, bool)
+  ensemble = MetaNetEnsemble(num_ensemble=2, epochs=3)
+  rates = jnp.array([0.001, 0.01])
+  grid = jax.vmap(lambda lr: study.fit_predict(ensemble, jax.random.key(1), x_train, y_train,
+                                               mask, x_test, lr))(rates)
+  assert grid.shape == (2, 2, 20)
+  for i, rate in enumerate([0.001, 0.01]):
+    alone = study.fit_predict(dataclasses.replace(ensemble, learning_rate=rate),
+                              jax.random.key(1), x_train, y_train, mask, x_test)
+    np.testing.assert_allclose(grid[i], alone, rtol=1e-4, atol=1e-4)
 
 
 def test_study_refuses_bad_values(tmp_path):

@@ -221,3 +221,15 @@ def test_key_fits_int32_and_is_jittable_under_vmap():
   keys = jax.jit(jax.vmap(SPACE.canonical_key))(batched).reshape(-1)
   np.testing.assert_array_equal(keys, SPACE.canonical_key(cells))
   assert keys.dtype == jnp.int32 and (np.asarray(keys) >= 0).all()
+
+
+def test_path_names_of_a_worked_example():
+  space = nb.NASBench101Space()
+  cell = space.from_spec(np.array([[0, 1, 1, 0], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]]),
+                         ['input', 'conv1x1-bn-relu', 'maxpool3x3', 'output'])
+  present = np.flatnonzero(np.asarray(space.encode(nb.Cell(cell.matrix[None], cell.ops[None]),
+                                                   'path'))[0])
+  assert [space.path_names()[i] for i in present] == [
+      'input -> conv1x1-bn-relu -> output', 'input -> maxpool3x3 -> output',
+      'input -> conv1x1-bn-relu -> maxpool3x3 -> output']
+  assert len(set(space.path_names())) == 364

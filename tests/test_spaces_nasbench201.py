@@ -111,3 +111,15 @@ def test_unknown_encoding_and_space_are_named():
     SPACE.encoding_dim('trunc_path', 200)
   with pytest.raises(ValueError, match="unknown search space 'nasbench301'.*accepted: nasbench201"):
     spaces.make('nasbench301')
+
+
+def test_path_names_of_a_worked_example():
+  arch = SPACE.from_string('|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+'
+                           '|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|')
+  present = np.flatnonzero(np.asarray(SPACE.encode(arch[None], 'path'))[0])
+  assert [SPACE.path_names()[i] for i in present] == [
+      'skip_connect',  # edge 0->3
+      'nor_conv_3x3 -> avg_pool_3x3',  # 0->2->3, index 5 + 2 + 5 * 0
+      'nor_conv_3x3 -> nor_conv_3x3',  # 0->1->3, index 5 + 2 + 5 * 2
+      'nor_conv_3x3 -> nor_conv_3x3 -> avg_pool_3x3']  # 0->1->2->3
+  assert len(SPACE.path_names()) == nb.PATH_DIM and len(set(SPACE.path_names())) == nb.PATH_DIM

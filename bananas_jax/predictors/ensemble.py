@@ -13,6 +13,7 @@ computation as a fit on the real points alone.
 """
 
 import dataclasses
+import functools
 
 import flax.linen as nn
 import jax
@@ -68,23 +69,26 @@ class MetaNetEnsemble:
   def module(self):
     return MetaNet(self.num_layers, self.width)
 
-  @property
-  def optimizer(self):
-    return optax.adam(self.learning_rate, self.beta1, self.beta2, eps=1e-7)
+  def optimizer(self, learning_rate=None):
+    return optax.adam(self.learning_rate if learning_rate is None else learning_rate,
+                      self.beta1, self.beta2, eps=1e-7)
 
-  def fit(self, key, x, y, mask):
-    """Trains every member from scratch on the masked points; returns stacked params."""
+  def fit(self, key, x, y, mask, learning_rate=None):
+    """Trains every member from scratch on the masked points; returns stacked params.
+    ``learning_rate`` (a traced scalar) replaces the field's, to vmap over settings."""
     member_keys = jax.random.split(key, self.num_ensemble)
-    return jax.vmap(self._fit_member, in_axes=(0, None, None, None))(member_keys, x, y, mask)
+    fit_member = functools.partial(self._fit_member, learning_rate=learning_rate)
+    return jax.vmap(fit_member, in_axes=(0, None, None, None))(member_keys, x, y, mask)
 
-  def _fit_member(self, key, x, y, mask):
+  def _fit_member(self, key, x, y, mask, learning_rate):
+    optimizer = self.optimizer(learning_rate)
     init_key, shuffle_key = jax.random.split(key)
     # Padding may hold anything (a history pads with +inf); make it finite and non-zero
     # (mape divides by it) so that its zero weight gives exactly zero loss and gradient.
     x = jnp.where(mask[:, None], x, 0.0)
     y = jnp.where(mask, y, 1.0)
     params = self.module.init(init_key, x[:1])['params']
-    opt_state = self.optimizer.init(params)
+    opt_state = optimizer.init(params)
     capacity, bs = x.shape[0], self.batch_size
     num_real = jnp.sum(mask)
     num_batches = (num_real + bs - 1) // bs
@@ -107,7 +111,7 @@ class MetaNetEnsemble:
         idx = jax.lax.dynamic_slice_in_dim(order, b * bs, bs)
         weight = ((b * bs + jnp.arange(bs)) < num_real).astype(x.dtype)
         grads = jax.grad(loss_fn)(params, x[idx], y[idx], weight)
-        updates, opt_state = self.optimizer.update(grads, opt_state, params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state
 
       return jax.lax.fori_loop(0, num_batches, batch, (params, opt_state))

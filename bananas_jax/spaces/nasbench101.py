@@ -97,6 +97,18 @@ class NASBench101Space:
     """Op sequences of length 0..num_inner: 1 + 3 + ... + 3^5 = 364 for 7 vertices."""
     return sum(NUM_OPS**length for length in range(self.num_inner + 1))
 
+  def path_names(self):
+    """What each path feature means, e.g. ``'input -> conv3x3-bn-relu -> output'``: the ops
+    along one input-to-output path, in the ``path`` encoding's order."""
+    names = []
+    for index in range(self.path_dim):
+      ops = []
+      while index:  # the index is a bijective base-3 number of the ops, first op lowest
+        ops.append(OPS[(index - 1) % NUM_OPS])
+        index = (index - 1) // NUM_OPS
+      names.append(' -> '.join([INPUT, *ops, OUTPUT]))
+    return tuple(names)
+
   @functools.cached_property
   def _orderings(self):
     """Every relabelling of the inner vertices (input and output stay put) ``[O, V]``."""

@@ -104,6 +104,15 @@ class NASBench201Space:
     path = self._path(archs)
     return path if encoding == 'path' else path[:, :cutoff]
 
+  def path_names(self):
+    """What each path feature means, e.g. ``'nor_conv_1x1 -> skip_connect'``: the ops along
+    one input-to-output path, in the ``path`` encoding's order (shortest paths first)."""
+    names = []
+    for length in sorted(PATH_BASE):
+      for index in range(NUM_OPS**length):
+        names.append(' -> '.join(OPS[index // NUM_OPS**j % NUM_OPS] for j in range(length)))
+    return tuple(names)
+
   def encoding_dim(self, encoding='trunc_path', cutoff=40):
     dims = {'categorical': NUM_EDGES, 'adjacency': NUM_EDGES * NUM_OPS, 'path': PATH_DIM,
             'trunc_path': cutoff, 'nasbot': NUM_OPS + 8}
