@@ -9,7 +9,7 @@ if '--xla_force_host_platform_device_count' not in os.environ.get('XLA_FLAGS', '
 # passes halve the suite's time. Subprocesses started by tests inherit the flags.
 os.environ['XLA_FLAGS'] += (' --xla_backend_optimization_level=0'
                             ' --xla_llvm_disable_expensive_passes=true')
-os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')  # see bananas_jax/launch/__init__.py
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')  # see bananas_jax/cpu_devices.py
 
 import pytest
 

@@ -3,7 +3,7 @@
 Each trial's key is ``PRNGKey(seed)``, so a trial's result depends on its seed alone,
 whether it runs by itself or in a batch of a thousand. One ``ask -> query -> tell`` step
 is jit-compiled once, vmapped over the trial axis and split across local devices (on a
-CPU, the launchers make each core a device: see ``bananas_jax/launch/__init__.py``).
+CPU, the launchers make each core a device: see ``bananas_jax/cpu_devices.py``).
 """
 
 import functools
