@@ -1,7 +1,8 @@
 """Runs many trials of an algorithm on a tabular benchmark, batched and in lockstep.
 
-Each trial's key is ``PRNGKey(seed)``, so a trial's result depends on its seed alone,
-whether it runs by itself or in a batch of a thousand. One ``ask -> query -> tell`` step
+Each trial's key is ``PRNGKey(seed)``, so on a given device layout a trial's result
+depends on its seed alone, whether it runs by itself or in a batch of a thousand (see
+:func:`run_trials` for the padding that keeps it so to the last bit). One ``ask -> query -> tell`` step
 is jit-compiled once, vmapped over the trial axis and split across local devices (on a
 CPU, the launchers make each core a device: see ``bananas_jax/cpu_devices.py``).
 """
@@ -15,6 +16,9 @@ import numpy as np
 from jax.sharding import Mesh, PartitionSpec as P
 
 from bananas_jax.search.base import Algorithm, ModelBasedSearch, num_steps
+
+
+MIN_TRIALS_PER_DEVICE = 2  # see run_trials
 
 
 class TrialResults(NamedTuple):
@@ -77,12 +81,17 @@ def run_trials(algorithm: Algorithm, benchmark, seeds, noisy: bool = False,
                on_step: Optional[Callable[[int, int], None]] = None) -> TrialResults:
   """Runs one trial per seed, all in lockstep, the trials split across local devices.
 
-  The batch is padded to a multiple of the device count with repeats of the last seed,
-  whose results are dropped. ``on_step(done, total)`` reports progress.
+  The batch is padded with repeats of the last seed, whose results are dropped, to a
+  multiple of the device count and to at least two trials per device: XLA's CPU backend
+  compiles some reductions differently for a batch of one (the degenerate axis is
+  dropped), which changes float rounding, so a trial run alone would drift from the same
+  trial run in a batch. ``on_step(done, total)`` reports progress.
   """
   seeds = np.asarray(seeds)
   mesh = trial_mesh()
-  padded = np.concatenate([seeds, np.repeat(seeds[-1:], -len(seeds) % mesh.size)])
+  size = max(len(seeds), MIN_TRIALS_PER_DEVICE * mesh.size)
+  size += -size % mesh.size
+  padded = np.concatenate([seeds, np.repeat(seeds[-1:], size - len(seeds))])
   init_keys, step_root = trial_keys(padded)
   states = _init_trials(algorithm, mesh, init_keys)
   steps = num_steps(algorithm)
