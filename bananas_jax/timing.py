@@ -7,6 +7,7 @@ second call on other inputs hits the compilation cache, so their difference is t
 compile time. Every report says which device and versions made it.
 """
 
+import concurrent.futures
 import pathlib
 import time
 
@@ -14,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax import benchmarks, search
+from bananas_jax import benchmarks, search, stepwise
 from bananas_jax.benchmarks import nasbench101 as nb101
 from bananas_jax.darts import count_params, train
 from bananas_jax.io import tfrecord
@@ -98,6 +99,42 @@ def time_darts_steps(config, steps=3):
       'step_s': round(step_s, 3), 'images_per_s': round(images_per_s, 1),
       'proxy_epoch_s (35,000 images)': round(PROXY_IMAGES / images_per_s, 1),
       'proxy_50_epochs_h': round(PROXY_EPOCHS * PROXY_IMAGES / images_per_s / 3600, 2)}
+
+
+def time_concurrent_darts_trainings(config, trainings, steps=3):
+  """``trainings`` trainings of ``config``'s network, each on its own group of local
+  devices (as a step of the DARTS search runs them), timed over ``steps`` training steps
+  one after another and all at once: the wall time of a search step, sequential vs
+  concurrent."""
+  groups = stepwise.device_groups(jax.local_devices(), trainings)
+  if len(groups) < trainings:
+    raise ValueError(f'{trainings} concurrent trainings need as many local devices; '
+                     f'there are {len(jax.local_devices())}')
+  trainers = [train.Trainer(config, steps_per_epoch=1000, devices=group) for group in groups]
+  rng = np.random.default_rng(0)
+  images = rng.integers(0, 256, (config.batch_size, 32, 32, 3), dtype=np.uint8)
+  labels = rng.integers(0, 10, config.batch_size).astype(np.int32)
+
+  def run(trainer, state, count):
+    for step in range(count):
+      state, metrics = trainer.train_step(state, images, labels, jax.random.key(step), 0.1)
+    jax.block_until_ready(metrics)
+    return state
+
+  states = [run(t, t.init(0), 1) for t in trainers]  # compiles, one executable per group
+  tick = time.perf_counter()
+  states = [run(t, state, steps) for t, state in zip(trainers, states)]
+  sequential_s = time.perf_counter() - tick
+  tick = time.perf_counter()
+  with concurrent.futures.ThreadPoolExecutor(trainings) as pool:
+    states = list(pool.map(run, trainers, states, [steps] * trainings))
+  concurrent_s = time.perf_counter() - tick
+  return {'trainings': trainings, 'devices_per_training': len(groups[0]), 'steps': steps,
+          'sequential_step_s': round(sequential_s / steps, 3),
+          'concurrent_step_s': round(concurrent_s / steps, 3),
+          'speedup': round(sequential_s / concurrent_s, 2),
+          'images_per_s_all_trainings': round(trainings * steps * config.batch_size /
+                                              concurrent_s, 1)}
 
 
 # ---- the NAS-Bench-101 data path ----------------------------------------------------------

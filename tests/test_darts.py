@@ -279,17 +279,17 @@ def test_search_over_proxy_trainings_killed_and_resumed(tmp_path):
   config.total_queries = 3
   config.bananas.update(num_init=2, k=1, predictor=dict(epochs=5, num_ensemble=2))
   config.train.update(layers=1, init_channels=2, batch_size=16, eval_batch_size=64, epochs=1,
-                      auxiliary_weight=0.0)  # a one-cell network: 4 compilations stay short
+                      auxiliary_weight=0.0)  # a one-cell network: few compilations stay short
   config.data_dir = str(write_fake_cifar(tmp_path / data.ARCHIVE, per_batch=16))
   config.workdir = str(tmp_path / 'search')
   real = train.proxy_query_fn(config.train, config.data_dir)
   calls = []
 
-  def dies_on_the_third_training(genotype, workdir):
+  def dies_on_the_third_training(genotype, workdir, devices):
     calls.append(genotype)
     if len(calls) == 3:  # the training of the second step
       raise KeyboardInterrupt
-    return real(genotype, workdir)
+    return real(genotype, workdir, devices)
 
   with pytest.raises(KeyboardInterrupt):
     stepwise.run_stepwise(config, dies_on_the_third_training)
@@ -297,9 +297,26 @@ def test_search_over_proxy_trainings_killed_and_resumed(tmp_path):
   found = stepwise.run_stepwise(config, dies_on_the_third_training)
   assert len(calls) == 1  # only the second step's training ran again
   assert [(r['step'], r['index']) for r in found] == [(0, 0), (0, 1), (1, 0)]
+  first, second = found[:2]  # the random step's two trainings, one per CPU device, at once
+  assert first['devices'] != second['devices'] and len(first['devices']) == 1
+  assert max(first['start'], second['start']) < min(first['end'], second['end'])
+  assert all(r['images_per_s'] > 0 for r in found)
   genotypes = [r['arch'] for r in found]
   assert len(set(genotypes)) == 3 and all(SPACE.from_string(g) is not None for g in genotypes)
   assert all(0 <= r['val_error'] <= 100 for r in found)
   final = tmp_path / 'search' / 'trainings' / '0_0' / 'final.json'
   assert json.loads(final.read_text())['valid_error_last5'] == found[0]['val_error']
-  assert real(genotypes[0], final.parent) == found[0]['val_error']  # read back, not retrained
+  again = real(genotypes[0], final.parent)  # read back, not retrained
+  assert again['val_error'] == found[0]['val_error']
+  # On one device, alone, the same training gives the same number.
+  alone = train.proxy_query_fn(config.train, config.data_dir)(
+      genotypes[1], tmp_path / 'alone', devices=[jax.local_devices()[0]])
+  assert alone['val_error'] == found[1]['val_error']
+
+
+def test_a_diverging_training_raises_before_saving(tmp_path):
+  config = tiny_config(tmp_path, learning_rate=1e38, epochs=1)
+  with pytest.raises(FloatingPointError, match='diverged: loss nan in epoch 1'):
+    train.train(config, fake_dataset())
+  assert not (tmp_path / 'train' / 'final.json').exists()
+  assert not (tmp_path / 'train' / 'progress.json').exists()

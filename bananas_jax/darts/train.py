@@ -9,6 +9,7 @@ so a resumed run gives the same parameters as an uninterrupted one.
 
 import functools
 import pathlib
+import threading
 import time
 from typing import Any, NamedTuple
 
@@ -108,14 +109,15 @@ def eval_step(state, images, labels, model):
 
 
 class Trainer:
-  """The model, its recipe and the device layout: batches split over a 1-D mesh of local
-  devices, the state replicated."""
+  """The model, its recipe and the device layout: batches split over a 1-D mesh of
+  ``devices`` (default: every local device), the state replicated on them."""
 
-  def __init__(self, config, steps_per_epoch):
+  def __init__(self, config, steps_per_epoch, devices=None):
     self.config = config
     self.model = make_model(config)
     self.recipe = make_recipe(config, steps_per_epoch)
-    mesh = Mesh(np.array(jax.local_devices()), ('data',))
+    self.devices = list(devices or jax.local_devices())
+    mesh = Mesh(np.array(self.devices), ('data',))
     self.batch_sharding = NamedSharding(mesh, P('data'))
     self.replicated = NamedSharding(mesh, P())
 
@@ -132,7 +134,7 @@ class Trainer:
 
   def evaluate(self, state, images, labels):
     """Loss and accuracy (%) on a whole set, in batches (the last one padded)."""
-    size = self.config.eval_batch_size - self.config.eval_batch_size % len(jax.local_devices())
+    size = self.config.eval_batch_size - self.config.eval_batch_size % len(self.devices)
     loss = correct = 0.0
     for start in range(0, len(images), size):
       x, y = images[start:start + size], labels[start:start + size]
@@ -161,20 +163,23 @@ def restore_state(workdir, step=None):
   return manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore())).state
 
 
-def train(config, dataset=None, until_epoch=None):
+def train(config, dataset=None, until_epoch=None, devices=None):
   """Trains (or resumes) ``config.genotype``; returns the final metrics, also written
   atomically to ``<workdir>/final.json``: that file existing means the training finished.
   ``until_epoch`` stops early after that epoch, as a preemption would; running again
-  resumes from the last checkpoint."""
-  if config.batch_size % len(jax.local_devices()):
+  resumes from the last checkpoint. A loss that stops being finite raises
+  FloatingPointError before anything of that epoch is saved. ``devices`` (default: every
+  local device) share each batch; ``<workdir>/progress.json`` tells the epochs done."""
+  devices = list(devices or jax.local_devices())
+  if config.batch_size % len(devices):
     raise ValueError(f'batch_size {config.batch_size} must be a multiple of the '
-                     f'{len(jax.local_devices())} local devices')
+                     f'{len(devices)} devices it is split over')
   dataset = dataset or data_lib.load_cifar10(config.data_dir)
   (train_x, train_y), (valid_x, valid_y) = data_lib.split(*dataset['train'], config.train_portion)
   steps_per_epoch = len(train_x) // config.batch_size
   if steps_per_epoch == 0:
     raise ValueError(f'batch_size {config.batch_size} exceeds the {len(train_x)} training images')
-  trainer = Trainer(config, steps_per_epoch)
+  trainer = Trainer(config, steps_per_epoch, devices)
   workdir = pathlib.Path(config.workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   manager = checkpoint_manager(workdir)
@@ -198,6 +203,9 @@ def train(config, dataset=None, until_epoch=None):
       loss += float(metrics['loss'])
       correct += int(metrics['correct'])
     seconds = time.time() - tick
+    if not np.isfinite(loss):
+      raise FloatingPointError(f'training of {config.genotype} in {workdir} diverged: loss '
+                               f'{loss / steps_per_epoch} in epoch {epoch + 1}')
     record = {'epoch': epoch + 1, 'train_loss': loss / steps_per_epoch,
               'train_accuracy': 100.0 * correct / (steps_per_epoch * config.batch_size),
               'images_per_s': steps_per_epoch * config.batch_size / seconds,
@@ -208,6 +216,7 @@ def train(config, dataset=None, until_epoch=None):
     manager.save(epoch + 1, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state), history=ocp.args.JsonSave({'epochs': history})))
     manager.wait_until_finished()
+    records.write_json(workdir / 'progress.json', {**record, 'epochs': config.epochs})
     for name, value in record.items():
       writer.scalar(name, value, epoch + 1)
     writer.flush()
@@ -227,21 +236,25 @@ def train(config, dataset=None, until_epoch=None):
 
 
 def proxy_query_fn(train_config, data_dir):
-  """``query_fn(genotype, workdir) -> validation error (%)`` for :mod:`bananas_jax.stepwise`:
-  trains (or resumes) one architecture with ``train_config`` (the search proxy) and returns
-  the mean validation error of its last 5 epochs. A training whose ``final.json`` exists
-  (finished before a restart, or by another worker) is read, not run. CIFAR-10 is read
-  on first use."""
-  loaded = {}
+  """The ``query_fn`` of :mod:`bananas_jax.stepwise` for DARTS: trains (or resumes) one
+  genotype with ``train_config`` (the search proxy) on the given devices and returns its
+  target, the mean validation error of the last 5 epochs, with its throughput. A training
+  whose ``final.json`` exists (finished before a restart, or by another worker) is read,
+  not run. CIFAR-10 is read once, on first use, by whichever thread gets there first."""
+  loaded, lock = {}, threading.Lock()
 
-  def query_fn(genotype, workdir):
+  def query_fn(genotype, workdir, devices=None):
     final_path = pathlib.Path(workdir) / 'final.json'
     if final_path.exists():
-      return records.read_json(final_path)['valid_error_last5']
-    if 'cifar10' not in loaded:
-      loaded['cifar10'] = data_lib.load_cifar10(data_dir)
-    config = train_config.copy_and_resolve_references()
-    config.genotype, config.workdir = genotype, str(workdir)
-    return train(config, loaded['cifar10'])['valid_error_last5']
+      final = records.read_json(final_path)
+    else:
+      with lock:
+        if 'cifar10' not in loaded:
+          loaded['cifar10'] = data_lib.load_cifar10(data_dir)
+      config = train_config.copy_and_resolve_references()
+      config.genotype, config.workdir = genotype, str(workdir)
+      final = train(config, loaded['cifar10'], devices=devices)
+    return {'val_error': final['valid_error_last5'],
+            'images_per_s': float(np.median([h['images_per_s'] for h in final['history']]))}
 
   return query_fn

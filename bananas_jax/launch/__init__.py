@@ -22,12 +22,13 @@ from bananas_jax.io import records  # noqa: E402
 
 def run(main):
   """``app.run(main)``, with the errors a user can fix (a bad value, a missing file or
-  optional package) printed as ``error: ...`` with exit code 1 instead of a traceback."""
+  optional package, a wait for other hosts that timed out) printed as ``error: ...`` with
+  exit code 1 instead of a traceback."""
 
   def checked_main(argv):
     try:
       return main(argv)
-    except (ValueError, FileNotFoundError, ImportError) as e:
+    except (ValueError, FileNotFoundError, ImportError, TimeoutError) as e:
       sys.exit(f'error: {e}')
 
   app.run(checked_main)

@@ -3,6 +3,10 @@ and the 50-epoch search proxy extrapolated from them (synthetic images; no data 
 
   python -m launch.bench_darts --out=runs/bench/darts.json
   python -m launch.bench_darts --layers=20 --init_channels=36 --batch_size=96 --steps=3
+  python -m launch.bench_darts --concurrent=4   # 4 trainings at once, one per device
+
+``--concurrent=k`` adds the wall time of a training step of k trainings run one after
+another and all at once, each on its own device (as a step of the DARTS search runs them).
 """
 
 from absl import flags
@@ -17,6 +21,8 @@ _CHANNELS = flags.DEFINE_integer('init_channels', 36, 'Initial channels.', lower
 _BATCH = flags.DEFINE_integer('batch_size', 96, 'Batch size.', lower_bound=1)
 _STEPS = flags.DEFINE_integer('steps', 3, 'Timed steps after the compiling one.', lower_bound=1)
 _BF16 = flags.DEFINE_bool('bf16', False, 'bfloat16 activations.')
+_CONCURRENT = flags.DEFINE_integer('concurrent', 0, 'Also time this many trainings at once, '
+                                   'one per device group (0: not).', lower_bound=0)
 
 
 def main(argv):
@@ -24,7 +30,11 @@ def main(argv):
   config = darts_train.get_config('proxy')
   config.update(genotype=_GENOTYPE.value, layers=_LAYERS.value, init_channels=_CHANNELS.value,
                 batch_size=_BATCH.value, bf16=_BF16.value)
-  launch.write_report(_OUT.value, timing.time_darts_steps(config, _STEPS.value))
+  report = timing.time_darts_steps(config, _STEPS.value)
+  if _CONCURRENT.value:
+    report['concurrent'] = timing.time_concurrent_darts_trainings(config, _CONCURRENT.value,
+                                                                  _STEPS.value)
+  launch.write_report(_OUT.value, report)
 
 
 def cli():

@@ -24,21 +24,20 @@ _CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
 def main(argv):
   del argv
   config = _CONFIG.value
-  if config.search_space == 'darts':
-    stepwise.run_stepwise(config, train.proxy_query_fn(config.train, config.data_dir))
-    print(f'results in {stepwise.workdir_of(config)}')
-    return
   process = (0, 1)
   if config.multihost:  # the cluster is found from the environment (TPU pods, SLURM, ...)
     jax.distributed.initialize()
     process = (jax.process_index(), jax.process_count())
+  if config.search_space == 'darts':
+    workdir = stepwise.workdir_of(config)
+    if (workdir / 'proposals.jsonl').exists():
+      print(f'{workdir} so far:\n{stepwise.format_status(stepwise.status(workdir))}')
+    stepwise.run_stepwise(config, train.proxy_query_fn(config.train, config.data_dir), *process)
+    print(f'{workdir}:\n{stepwise.format_status(stepwise.status(workdir))}')
+    return
   summary = experiment.run_search(config, *process)
   print(results.format_summary(summary))
   print(f'results in {experiment.workdir_of(config)}')
-
-
-def cli():
-  launch.run(main)
 
 
 if __name__ == '__main__':
