@@ -75,9 +75,11 @@ def prepare_workdir(workdir, config, records_path):
   """
   found = records.read_jsonl(records_path, key=results.record_key)
   current = config.to_dict()
+  saved = workdir / 'config.json'
+  old = records.read_json(saved) if saved.exists() else {}
   with_records = {r['algorithm'] for r in found}
-  sections_without_records = {k for k, v in current.items()
-                              if isinstance(v, dict) and k not in with_records}
+  sections_without_records = {k for k in {**old, **current} if k not in with_records
+                              and isinstance(current.get(k, old.get(k)), dict)}
   records.prepare_workdir(workdir, current,
                           ignored=set(_RESUMABLE_FIELDS) | sections_without_records)
   return found

@@ -40,5 +40,9 @@ def main(argv):
   print(f'results in {experiment.workdir_of(config)}')
 
 
+def cli():
+  launch.run(main)
+
+
 if __name__ == '__main__':
   cli()
