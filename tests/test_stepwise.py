@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import jax
 import pytest
 
 from bananas_jax import stepwise
@@ -105,7 +104,7 @@ def test_two_processes_share_each_step_and_match_one_process(tmp_path):
 def test_a_process_killed_mid_step_resumes_without_retraining(tmp_path):
   port = free_port()
   shared = tmp_path / 'shared'
-  processes = [worker(shared, p, 2, port, sleep_s=1.0) for p in (0, 1)]
+  processes = [worker(shared, p, 2, port, sleep_s=0.5) for p in (0, 1)]
   deadline = time.time() + 120
   while len(started(shared)) < 8 and time.time() < deadline:
     time.sleep(0.05)  # inside step 1: its first evaluations are done, others running
@@ -118,7 +117,7 @@ def test_a_process_killed_mid_step_resumes_without_retraining(tmp_path):
     processes[0].kill()
   before = started(shared)
   port = free_port()
-  again = [worker(shared, p, 2, port, sleep_s=1.0) for p in (0, 1)]
+  again = [worker(shared, p, 2, port, sleep_s=0.5) for p in (0, 1)]
   both = [finish(p) for p in again]
   assert both[0] == both[1] == finish(worker(tmp_path / 'single'))
   finished_before = {e['arch'] for e in before}
