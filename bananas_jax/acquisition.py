@@ -118,12 +118,47 @@ def mutation_random_candidates(key, space, history, num_parents=5, num_mutations
   return spaces.concat(mut, rand), jnp.concatenate([mut_ok, rand_ok])
 
 
-ACQ_OPTS = ('mutation', 'random', 'mutation_random')
+def local_search_candidates(key, space, history, score_fn, num_parents=5, num_steps=10):
+  """Hill climbing on the model's surface: from each of the ``num_parents`` best queried
+  architectures, move to the best-scoring valid single-edit neighbour while that improves
+  on the current one, at most ``num_steps`` moves; every neighbour looked at is a candidate.
+
+  ``score_fn(archs) -> float32[B]`` (lower is better) is the surface climbed, e.g. the
+  ensemble's mean prediction. Returns ``(archs[num_steps * num_parents * N], valid)``: the
+  valid ones are new and distinct, ready for the acquisition function to rank.
+  """
+  del key  # the climb is deterministic given the model
+  starts = spaces.take(history.archs, history.best(num_parents))
+  rows = jnp.arange(num_parents)
+
+  def move(carry, _):
+    current, current_score, climbing = carry
+    nbrs = jax.vmap(space.neighbours)(current)  # [P, N, ...]
+    flat = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), nbrs)
+    ok = space.is_valid(flat).reshape(num_parents, -1) & climbing[:, None]
+    scores = jnp.where(ok, score_fn(flat).reshape(num_parents, -1), jnp.inf)
+    best = jnp.argmin(scores, axis=1)
+    better = climbing & (scores[rows, best] < current_score)
+    current = jax.tree.map(
+        lambda c, n: jnp.where(better.reshape((-1,) + (1,) * (c.ndim - 1)), n[rows, best], c),
+        current, nbrs)
+    return (current, jnp.where(better, scores[rows, best], current_score), better), (
+        flat, ok.reshape(-1))
+
+  climbing = jnp.arange(num_parents) < history.count
+  _, (seen, ok) = jax.lax.scan(move, (starts, score_fn(starts), climbing), None,
+                               length=num_steps)
+  seen = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), seen)
+  return seen, novel(space.canonical_key(seen), ok.reshape(-1), history.keys)
+
+
+ACQ_OPTS = ('mutation', 'random', 'mutation_random', 'local_search')
 
 
 def candidates(acq_opt, key, space, history, num_parents, num_mutations, mutation_rate,
-               num_random):
-  """Dispatches to the generator named ``acq_opt``."""
+               num_random, score_fn=None, num_steps=10):
+  """Dispatches to the generator named ``acq_opt`` (``score_fn`` and ``num_steps``: the
+  surface and length of ``local_search``)."""
   make = {
       'mutation': functools.partial(mutation_candidates, num_parents=num_parents,
                                     num_mutations=num_mutations, mutation_rate=mutation_rate),
@@ -131,5 +166,7 @@ def candidates(acq_opt, key, space, history, num_parents, num_mutations, mutatio
       'mutation_random': functools.partial(
           mutation_random_candidates, num_parents=num_parents, num_mutations=num_mutations,
           mutation_rate=mutation_rate, num_random=num_random),
+      'local_search': functools.partial(local_search_candidates, score_fn=score_fn,
+                                        num_parents=num_parents, num_steps=num_steps),
   }[acq_opt]
   return make(key, space, history)

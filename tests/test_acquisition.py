@@ -92,6 +92,23 @@ def test_random_and_mutation_random_candidates():
   assert np.asarray(valid)[:500].sum() < 200
 
 
+def test_local_search_climbs_the_surface_to_its_optimum():
+  # A surface with its minimum at the all-nor_conv_3x3 cell: the number of other ops.
+  conv3 = SPACE.from_string('|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+'
+                            '|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|')
+  surface = lambda archs: jnp.sum(archs != conv3, axis=-1).astype(jnp.float32)
+  history = history_of([0, 3000, 9000], [12.0, 10.0, 11.0])
+  start = int(surface(SPACE.from_key(jnp.array([0, 3000, 9000]))).min())  # 4 edges to change
+  cands, valid = jax.jit(lambda k: acquisition.local_search_candidates(
+      k, SPACE, history, surface, num_parents=3, num_steps=6))(jax.random.PRNGKey(0))
+  assert cands.shape == (6 * 3 * 24, 6)
+  keys = check_new_and_unique(cands, valid, history)
+  assert int(SPACE.canonical_key(conv3)) in keys
+  # Each move changes one edge to the best op: move t looks at cells start - 1 - t away.
+  per_move = np.asarray(surface(cands)).reshape(6, 72).min(axis=1)
+  np.testing.assert_array_equal(per_move[:start], np.arange(start - 1, -1, -1))
+
+
 def test_ts_is_refused_without_members():
   with pytest.raises(ValueError, match="acq_fn 'ts' needs an ensemble's members"):
     acquisition.check_acq_fn('ts', has_members=False)

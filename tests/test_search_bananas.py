@@ -48,6 +48,7 @@ def test_ask_tell_step_by_step_equals_the_fused_loop(cifar10):
     {'acq_fn': 'ucb', 'acq_opt': 'random'},
     {'acq_fn': 'ei', 'acq_opt': 'mutation_random', 'encoding': 'adjacency'},
     {'acq_fn': 'ts', 'encoding': 'path', 'predictor': {'epochs': 10, 'num_ensemble': 1}},
+    {'acq_fn': 'pi', 'acq_opt': 'local_search', 'encoding': 'adjacency', 'num_climb_steps': 3},
     {'acq_fn': 'pi', 'encoding': 'categorical',
      'predictor': {'epochs': 10, 'num_ensemble': 3, 'loss': 'mape'}},
 ])

@@ -34,6 +34,7 @@ class Bananas(ModelBasedSearch):
   num_mutations: int = 100  # mutation: attempts per parent
   mutation_rate: float = 1.0
   num_random: int = 200  # random / mutation_random: candidates in all
+  num_climb_steps: int = 10  # local_search: moves at most on the ensemble's mean surface
   predictor: MetaNetEnsemble = MetaNetEnsemble()
 
   def __post_init__(self):
@@ -44,7 +45,10 @@ class Bananas(ModelBasedSearch):
       raise ValueError(f'unknown acq_opt {self.acq_opt!r}; accepted: '
                        f'{", ".join(acquisition.ACQ_OPTS)}')
     capacity = {'mutation': self.num_parents * self.num_mutations, 'random': self.num_random,
-                'mutation_random': self.num_parents * self.num_mutations + self.num_random}
+                'mutation_random': self.num_parents * self.num_mutations + self.num_random,
+                'local_search': self.k}  # a climb's neighbourhoods; random ones fill in
+    if self.num_climb_steps < 1:
+      raise ValueError(f'num_climb_steps must be at least 1, got {self.num_climb_steps}')
     if capacity[self.acq_opt] < self.k:
       raise ValueError(f'acq_opt {self.acq_opt!r} makes at most {capacity[self.acq_opt]} '
                        f'candidates, fewer than k ({self.k}); raise num_mutations or num_random')
@@ -55,11 +59,13 @@ class Bananas(ModelBasedSearch):
   def propose(self, key, state):
     """One BANANAS iteration: candidates, the ensemble fitted from scratch, acquisition."""
     cand_key, fit_key, acq_key, fill_key = jax.random.split(key, 4)
+    params = self.predictor.fit(fit_key, self.encode(state.archs), state.val_error, state.mask)
+    predict = lambda archs: self.predictor.predict_members(params, self.encode(archs))
     cands, valid = acquisition.candidates(
         self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
-        self.mutation_rate, self.num_random)
-    params = self.predictor.fit(fit_key, self.encode(state.archs), state.val_error, state.mask)
-    members = self.predictor.predict_members(params, self.encode(cands))
+        self.mutation_rate, self.num_random, lambda archs: predict(archs).mean(0),
+        self.num_climb_steps)
+    members = predict(cands)
     mean = members.mean(0)
     scores = acquisition.score(self.acq_fn, acq_key, mean, members.std(0),
                                jnp.min(state.val_error), members)
