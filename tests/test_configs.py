@@ -2,7 +2,7 @@ import pytest
 
 from bananas_jax import experiment
 from bananas_jax.configs import nasbench201, predictor
-from experiments.configs import ablations
+from experiments.configs import ablations, bananas_variants
 
 
 def test_main_config_builds_every_algorithm():
@@ -18,6 +18,13 @@ def test_ablation_configs_build(name):
   _, algorithms = experiment.build(config)
   assert list(algorithms)[0] == 'bananas' and len(algorithms) > 1
   assert str(experiment.workdir_of(config)).startswith(f'runs/ablation_{name}_nasbench201')
+
+
+def test_variant_config_builds_on_the_tuning_seeds():
+  config = bananas_variants.get_config()
+  _, algorithms = experiment.build(config)
+  assert algorithms['bananas_climb_pi_adj'].acq_opt == 'local_search'
+  assert config.seed == 1000  # never the reporting seeds 0-99
 
 
 def test_unknown_ablation():
