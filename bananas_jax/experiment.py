@@ -137,8 +137,8 @@ def run_search(config, process_index=0, process_count=1):
     todo = [t for t in mine if t not in done]
     batches = [todo[i:i + config.trial_batch] for i in range(0, len(todo), config.trial_batch)]
     if batches:
-      found += _run_batches(name, algorithm, benchmark, batches, len(mine) - len(todo),
-                            len(mine), config, queries, records_path, workdir)
+      _run_batches(name, algorithm, benchmark, batches, len(mine) - len(todo), len(mine),
+                   config, queries, records_path, workdir)
   wanted = set(algorithms)
   everyone = results.workdir_records(workdir)
   summary = results.summarize(
@@ -151,9 +151,9 @@ def run_search(config, process_index=0, process_count=1):
 def _run_batches(name, algorithm, benchmark, batches, done, total, config, queries,
                  records_path, workdir):
   """Runs one algorithm's batches of trials with a progress bar; appends each batch's
-  records as soon as it ends and returns them all."""
+  records as soon as it ends."""
   steps = search.num_steps(algorithm)
-  new, compiled_sizes = [], set()
+  compiled_sizes = set()
   with Progress(name, len(batches) * steps, unit='step') as bar:
     for trials in batches:
       seeds = [config.seed + t for t in trials]
@@ -168,9 +168,8 @@ def _run_batches(name, algorithm, benchmark, batches, done, total, config, queri
 
       out = search.run_trials(algorithm, benchmark, seeds, config.noisy, on_step=on_step)
       per_trial = (step_ends[-1] - step_ends[0]) / len(trials)
-      batch_records = trial_records(name, trials, seeds, out, benchmark, queries, per_trial)
-      records.append_jsonl(records_path, batch_records)
-      new += batch_records
+      records.append_jsonl(records_path, trial_records(name, trials, seeds, out, benchmark,
+                                                       queries, per_trial))
       if config.metrics:
         write_metrics(workdir / 'tensorboard' / f'{name}_trials_{trials[0]}-{trials[-1]}',
                       out, algorithm, np.diff(step_ends))
@@ -178,7 +177,6 @@ def _run_batches(name, algorithm, benchmark, batches, done, total, config, queri
       bar.update(0, note=f'trials {done}/{total}')
       bar.log('%s: %d trials done in %.1fs (%d/%d)', name, len(trials),
               per_trial * len(trials), done, total)
-  return new
 
 
 def write_metrics(logdir, out, algorithm, step_seconds):

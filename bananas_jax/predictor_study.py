@@ -56,7 +56,8 @@ def prediction_metrics(pred, truth):
 
 
 def run_predictor_study(config):
-  """Runs the study of ``config``; writes ``predictor.json`` and ``predictor.png``."""
+  """Runs the study of ``config``; writes ``predictor.json``, ``predictor_mae.png`` (MAE vs
+  training-set size) and ``predictor.png`` (predicted vs true at ``scatter_size``)."""
   sizes = [int(n) for n in str(config.train_sizes).split(',')]
   encodings = [e.strip() for e in config.encodings.split(',')]
   if min(sizes) < 1 or config.seeds < 1 or config.num_test < 2:

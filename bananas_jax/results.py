@@ -23,7 +23,7 @@ def workdir_records(workdir):
   (another process may be appending); the first copy of each (algorithm, trial)."""
   found, seen = [], set()
   for path in sorted(pathlib.Path(workdir).glob('results*.jsonl')):
-    for record in records.read_jsonl(path, key=record_key, repair=False):
+    for record in records.read_jsonl(path, repair=False):
       if record_key(record) not in seen:
         seen.add(record_key(record))
         found.append(record)

@@ -107,7 +107,6 @@ def run_sweep(config):
   for run in runs:  # refuse a bad point before any is run
     experiment.build(run)
   sweep_dir = _sweep_dir(config)
-  sweep_dir.mkdir(parents=True, exist_ok=True)
   records.write_json(sweep_dir / 'sweep.json', {
       'grid': config.grid, 'points': config.points,
       'workdirs': [point_name(p) for p in points]})

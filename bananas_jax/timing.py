@@ -69,24 +69,35 @@ PROXY_IMAGES = 35_000  # 70% of the CIFAR-10 training set: one proxy epoch
 PROXY_EPOCHS = 50
 
 
+def _synthetic_batch(batch_size):
+  """Random CIFAR-sized images and labels: speed does not depend on what they show."""
+  rng = np.random.default_rng(0)
+  return (rng.integers(0, 256, (batch_size, 32, 32, 3), dtype=np.uint8),
+          rng.integers(0, 10, batch_size).astype(np.int32))
+
+
+def _train_steps(trainer, state, batch, steps, first_key=0):
+  """``steps`` training steps on ``batch`` (keys ``first_key``, ``first_key + 1``, ...),
+  waited for; returns the state."""
+  for step in range(first_key, first_key + steps):
+    state, metrics = trainer.train_step(state, *batch, jax.random.key(step), 0.1)
+  jax.block_until_ready(metrics)
+  return state
+
+
 def time_darts_steps(config, steps=3):
   """Init, first (compiling) and later training steps of ``config``'s network on synthetic
   images, and the 50-epoch search proxy extrapolated from them."""
   trainer = train.Trainer(config, steps_per_epoch=1000)
-  rng = np.random.default_rng(0)
-  images = rng.integers(0, 256, (config.batch_size, 32, 32, 3), dtype=np.uint8)
-  labels = rng.integers(0, 10, config.batch_size).astype(np.int32)
+  batch = _synthetic_batch(config.batch_size)
   tick = time.perf_counter()
   state = jax.block_until_ready(trainer.init(0))
   init_s = time.perf_counter() - tick
   tick = time.perf_counter()
-  state, metrics = trainer.train_step(state, images, labels, jax.random.key(0), 0.1)
-  jax.block_until_ready(metrics)
+  state = _train_steps(trainer, state, batch, 1)
   first_s = time.perf_counter() - tick
   tick = time.perf_counter()
-  for step in range(steps):
-    state, metrics = trainer.train_step(state, images, labels, jax.random.key(step + 1), 0.1)
-  jax.block_until_ready(metrics)
+  _train_steps(trainer, state, batch, steps, first_key=1)
   step_s = (time.perf_counter() - tick) / steps
   images_per_s = config.batch_size / step_s
   return {
@@ -111,23 +122,15 @@ def time_concurrent_darts_trainings(config, trainings, steps=3):
     raise ValueError(f'{trainings} concurrent trainings need as many local devices; '
                      f'there are {len(jax.local_devices())}')
   trainers = [train.Trainer(config, steps_per_epoch=1000, devices=group) for group in groups]
-  rng = np.random.default_rng(0)
-  images = rng.integers(0, 256, (config.batch_size, 32, 32, 3), dtype=np.uint8)
-  labels = rng.integers(0, 10, config.batch_size).astype(np.int32)
-
-  def run(trainer, state, count):
-    for step in range(count):
-      state, metrics = trainer.train_step(state, images, labels, jax.random.key(step), 0.1)
-    jax.block_until_ready(metrics)
-    return state
-
-  states = [run(t, t.init(0), 1) for t in trainers]  # compiles, one executable per group
+  batch = _synthetic_batch(config.batch_size)
+  run = lambda trainer, state: _train_steps(trainer, state, batch, steps)
+  states = [_train_steps(t, t.init(0), batch, 1) for t in trainers]  # one compile per group
   tick = time.perf_counter()
-  states = [run(t, state, steps) for t, state in zip(trainers, states)]
+  states = [run(t, state) for t, state in zip(trainers, states)]
   sequential_s = time.perf_counter() - tick
   tick = time.perf_counter()
   with concurrent.futures.ThreadPoolExecutor(trainings) as pool:
-    states = list(pool.map(run, trainers, states, [steps] * trainings))
+    list(pool.map(run, trainers, states))
   concurrent_s = time.perf_counter() - tick
   return {'trainings': trainings, 'devices_per_training': len(groups[0]), 'steps': steps,
           'sequential_step_s': round(sequential_s / steps, 3),

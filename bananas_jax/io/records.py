@@ -49,14 +49,17 @@ def read_json(path):
     raise ValueError(f'{path} is not valid JSON ({e})') from None
 
 
+def _as_lines(records):
+  return ''.join(json.dumps(r, sort_keys=True) + '\n' for r in records)
+
+
 def append_jsonl(path, records):
   """Appends records as JSON lines in one write, synced to disk."""
   if not records:
     return
-  text = ''.join(json.dumps(r, sort_keys=True) + '\n' for r in records)
   fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
   try:
-    os.write(fd, text.encode())
+    os.write(fd, _as_lines(records).encode())
     os.fsync(fd)
   finally:
     os.close(fd)
@@ -91,7 +94,7 @@ def read_jsonl(path, key=None, repair=True):
     records.append(record)
   if tail and repair:
     with atomic_file(path) as f:
-      f.write(''.join(json.dumps(r, sort_keys=True) + '\n' for r in records))
+      f.write(_as_lines(records))
   return records
 
 

@@ -39,6 +39,15 @@ def run(main):
   app.run(checked_main)
 
 
+def positive_ints(flag, values):
+  """The values of list flag ``--flag`` as integers; ValueError naming the flag and what it
+  got unless every one is a positive integer."""
+  numbers = [int(v) for v in values if v.isdigit() and int(v) > 0]
+  if not numbers or len(numbers) != len(values):
+    raise ValueError(f'--{flag} must be positive integers, got {",".join(values)}')
+  return numbers
+
+
 def write_report(path, report):
   """A benchmark launcher's JSON report: written atomically and printed."""
   records.write_json(path, report)

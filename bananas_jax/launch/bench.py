@@ -14,9 +14,7 @@ _BATCHES = flags.DEFINE_list('batch_sizes', ['1', '8', '32', '128'],
 
 def main(argv):
   del argv
-  sizes = [int(b) for b in _BATCHES.value if b.isdigit() and int(b) > 0]
-  if not sizes or len(sizes) != len(_BATCHES.value):
-    raise ValueError(f'--batch_sizes must be positive integers, got {",".join(_BATCHES.value)}')
+  sizes = launch.positive_ints('batch_sizes', _BATCHES.value)
   launch.write_report(_OUT.value, timing.run_timings(sizes))
 
 

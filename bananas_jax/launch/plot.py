@@ -21,9 +21,7 @@ _QUERIES = flags.DEFINE_list('queries', ['50', '100', '150'], 'Query counts of t
 
 def main(argv):
   del argv
-  queries = [int(q) for q in _QUERIES.value if q.isdigit() and int(q) > 0]
-  if not queries or len(queries) != len(_QUERIES.value):
-    raise ValueError(f'--queries must be positive integers, got {",".join(_QUERIES.value)}')
+  queries = launch.positive_ints('queries', _QUERIES.value)
   _, paths = plots.write_report(_INPUTS.value, _OUT.value, queries)
   print(pathlib.Path(_OUT.value, 'tables.md').read_text())
   print('wrote ' + ', '.join(map(str, paths)))

@@ -2,9 +2,10 @@
 
 Each trial's key is ``PRNGKey(seed)``, so on a given device layout a trial's result
 depends on its seed alone, whether it runs by itself or in a batch of a thousand (see
-:func:`run_trials` for the padding that keeps it so to the last bit). One ``ask -> query -> tell`` step
-is jit-compiled once, vmapped over the trial axis and split across local devices (on a
-CPU, the launchers make each core a device: see ``bananas_jax/cpu_devices.py``).
+:func:`run_trials` for the padding that keeps it so to the last bit). One
+``ask -> query -> tell`` step is jit-compiled once, vmapped over the trial axis and split
+across local devices (on a CPU, the launchers make each core a device: see
+``bananas_jax/cpu_devices.py``).
 """
 
 import functools
