@@ -53,6 +53,7 @@ def _exploit(key, mean, std, y_min, members):
 
 ACQ_FNS = {'its': _its, 'ucb': _ucb, 'ei': _ei, 'pi': _pi, 'ts': _ts, 'exploit': _exploit}
 NEEDS_MEMBERS = ('ts',)
+RANDOMISED = ('its', 'ts')  # a new key, a new score: each proposal can have its own draw
 
 
 def score(acq_fn, key, mean, std, y_min, members=None):
@@ -70,14 +71,32 @@ def check_acq_fn(acq_fn, has_members=True):
                      f'{", ".join(a for a in ACQ_FNS if a not in NEEDS_MEMBERS)}')
 
 
+def _best_per_row(scores, valid):
+  """Row i of ``scores[k, C]`` takes its lowest-scoring valid candidate that no earlier row
+  took: ``(negated scores, indices)`` as ``top_k`` returns them."""
+
+  def take(taken, row):
+    row = jnp.where(valid & ~taken, row, jnp.inf)
+    best = jnp.argmin(row)
+    return taken.at[best].set(True), (-row[best], best)
+
+  _, picked = jax.lax.scan(take, jnp.zeros_like(valid), scores)
+  return picked
+
+
 def select(key, space, cands, valid, scores, k, seen_keys):
   """The ``k`` valid candidates with the lowest scores; if fewer than ``k`` are valid, new
-  random architectures (not in ``seen_keys``) make up the rest.
+  random architectures (not in ``seen_keys``) make up the rest. ``scores`` is ``[C]``, one
+  score per candidate, or ``[k, C]``, one draw per proposal (each proposal then takes the
+  best candidate of its own draw that an earlier one did not take).
 
   Returns ``(archs, chosen)``: ``chosen[i]`` is the candidate index of row i, -1 if random.
   """
-  neg_best, chosen = jax.lax.top_k(-jnp.where(valid, scores, jnp.inf), k)
-  ok = jnp.isfinite(neg_best)  # a prefix: top_k puts the finite scores first
+  if scores.ndim == 2:
+    neg_best, chosen = _best_per_row(scores, valid)
+  else:
+    neg_best, chosen = jax.lax.top_k(-jnp.where(valid, scores, jnp.inf), k)
+  ok = jnp.isfinite(neg_best)  # a prefix: the finite scores come first either way
   archs = take_valid_or_fill(key, space, spaces.take(cands, chosen), ok, k, seen_keys)
   return archs, jnp.where(ok, chosen, -1)
 

@@ -109,6 +109,22 @@ def test_local_search_climbs_the_surface_to_its_optimum():
   np.testing.assert_array_equal(per_move[:start], np.arange(start - 1, -1, -1))
 
 
+def test_select_with_one_draw_per_proposal_never_takes_a_candidate_twice():
+  cands = SPACE.from_key(jnp.array([10, 20, 30, 40]))
+  valid = jnp.array([True, True, True, False])
+  # Every draw ranks candidate 3 first (invalid), then 1; later rows take what is left.
+  scores = jnp.array([[5.0, 1.0, 3.0, 0.0], [5.0, 1.0, 3.0, 0.0], [2.0, 1.0, 3.0, 0.0]])
+  archs, chosen = acquisition.select(jax.random.PRNGKey(0), SPACE, cands, valid, scores, 3,
+                                     jnp.full(1, -1))
+  np.testing.assert_array_equal(chosen, [1, 2, 0])
+  np.testing.assert_array_equal(SPACE.canonical_key(archs), SPACE.canonical_key(cands)[:3][
+      np.array([1, 2, 0])])
+  # With one score per candidate it is the plain top k.
+  _, chosen = acquisition.select(jax.random.PRNGKey(0), SPACE, cands, valid, scores[2], 3,
+                                 jnp.full(1, -1))
+  np.testing.assert_array_equal(chosen, [1, 0, 2])
+
+
 def test_ts_is_refused_without_members():
   with pytest.raises(ValueError, match="acq_fn 'ts' needs an ensemble's members"):
     acquisition.check_acq_fn('ts', has_members=False)

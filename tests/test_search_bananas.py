@@ -51,6 +51,7 @@ def test_ask_tell_step_by_step_equals_the_fused_loop(cifar10):
     {'acq_fn': 'pi', 'acq_opt': 'local_search', 'encoding': 'adjacency', 'num_climb_steps': 3},
     {'acq_fn': 'pi', 'encoding': 'categorical',
      'predictor': {'epochs': 10, 'num_ensemble': 3, 'loss': 'mape'}},
+    {'draw_per_proposal': True, 'encoding': 'adjacency'},
 ])
 def test_variants_query_new_architectures(cifar10, settings):
   algo = search.make('bananas', SPACE, 30, {**TINY, **settings})
@@ -84,6 +85,8 @@ def test_bananas_beats_random_search(cifar10):
                                   'batch_size, beta1, beta2, epochs'),
     ({'num_init': 0}, r'num_init \(0\) and k \(10\) must be at least 1'),
     ({'num_mutations': 1}, r"acq_opt 'mutation' makes at most 5 candidates, fewer than k \(10\)"),
+    ({'draw_per_proposal': True, 'acq_fn': 'pi'},
+     "draw_per_proposal needs a randomised acq_fn, not 'pi'; accepted: its, ts"),
 ])
 def test_bad_settings(settings, message):
   with pytest.raises(ValueError, match=message):

@@ -35,12 +35,16 @@ class Bananas(ModelBasedSearch):
   mutation_rate: float = 1.0
   num_random: int = 200  # random / mutation_random: candidates in all
   num_climb_steps: int = 10  # local_search: moves at most on the ensemble's mean surface
+  draw_per_proposal: bool = False  # its / ts: a fresh draw for each of the k (diversity)
   predictor: MetaNetEnsemble = MetaNetEnsemble()
 
   def __post_init__(self):
     check_schedule('bananas', self.total_queries, self.num_init, self.k)
     self.space.encoding_dim(self.encoding, self.cutoff)  # refuses unknown encodings
     acquisition.check_acq_fn(self.acq_fn)
+    if self.draw_per_proposal and self.acq_fn not in acquisition.RANDOMISED:
+      raise ValueError(f'draw_per_proposal needs a randomised acq_fn, not {self.acq_fn!r}; '
+                       f'accepted: {", ".join(acquisition.RANDOMISED)}')
     if self.acq_opt not in acquisition.ACQ_OPTS:
       raise ValueError(f'unknown acq_opt {self.acq_opt!r}; accepted: '
                        f'{", ".join(acquisition.ACQ_OPTS)}')
@@ -67,6 +71,10 @@ class Bananas(ModelBasedSearch):
         self.num_climb_steps)
     members = predict(cands)
     mean = members.mean(0)
-    scores = acquisition.score(self.acq_fn, acq_key, mean, members.std(0),
-                               jnp.min(state.val_error), members)
+    score = lambda key: acquisition.score(self.acq_fn, key, mean, members.std(0),
+                                          jnp.min(state.val_error), members)
+    if self.draw_per_proposal:  # parallel Thompson sampling: row i is proposal i's draw
+      scores = jax.vmap(score)(jax.random.split(acq_key, self.k))
+    else:
+      scores = score(acq_key)
     return self.select(fill_key, state, cands, valid, scores, mean)
