@@ -1,9 +1,10 @@
 """Paper figures and tables from finished (or partly finished) search workdirs.
 
 Every directory holding ``results*.jsonl`` under the inputs is a workdir (a sweep directory
-holds many). Curves are grouped in one panel per (search space, dataset); a curve is an
-algorithm or variant, labelled with its workdir's name when several workdirs of the panel
-have the same algorithm (a sweep's points).
+holds many). Curves are grouped in one panel per (search space, dataset, noisy or not); a
+curve is an algorithm or variant, labelled with its workdir's name when several workdirs of
+the panel have the same algorithm (a sweep's points). Tables also say how many trials found
+the best-validation architecture and the seconds each trial took.
 """
 
 import dataclasses
@@ -28,6 +29,8 @@ class Curve:
   mean: np.ndarray
   stderr: np.ndarray
   trials: int
+  reached_optimum: int | None  # trials that selected the best-validation architecture
+  seconds_per_trial: float
 
 
 @dataclasses.dataclass
@@ -57,15 +60,17 @@ def collect(inputs):
     summary_path = workdir / 'summary.json'
     reference = (json.loads(summary_path.read_text())['benchmark'] if summary_path.exists()
                  else {})
-    key = (config['search_space'], config['dataset'])
-    title = f'{_SPACE_NAMES.get(key[0], key[0])} {_DATASET_NAMES.get(key[1], key[1])}'
+    key = (config['search_space'], config['dataset'], config.get('noisy', False))
+    title = (f'{_SPACE_NAMES.get(key[0], key[0])} {_DATASET_NAMES.get(key[1], key[1])}'
+             + (', noisy' if key[2] else ''))
     panel = panels.setdefault(key, Panel(title, [], reference.get('best_test_error')))
     summary = results.summarize(results.workdir_records(workdir), reference)
     for algorithm, stats in summary['algorithms'].items():
       owners.setdefault((key, algorithm), []).append(workdir.name)
       panel.curves.append(Curve(f'{algorithm}\0{workdir.name}', stats['queries'],
                                 np.array(stats['test_error_mean']),
-                                np.array(stats['test_error_stderr']), stats['trials']))
+                                np.array(stats['test_error_stderr']), stats['trials'],
+                                stats['reached_optimum'], stats['seconds_per_trial']))
   for key, panel in panels.items():
     for curve in panel.curves:
       algorithm, workdir = curve.label.split('\0')
@@ -112,12 +117,14 @@ def save(fig, out_dir, name='test_error'):
 
 
 def _rows(panel, queries):
-  """``(label, [mean, stderr or None per query], trials)``, best final mean first."""
+  """``(curve, [mean, stderr or None per query], 'found/trials' or '')``, best final mean
+  first."""
   rows = []
   for curve in sorted(panel.curves, key=lambda c: c.mean[-1]):
     cells = [(curve.mean[curve.queries.index(q)], curve.stderr[curve.queries.index(q)])
              if q in curve.queries else None for q in queries]
-    rows.append((curve.label, cells, curve.trials))
+    found = '' if curve.reached_optimum is None else f'{curve.reached_optimum}/{curve.trials}'
+    rows.append((curve, cells, found))
   return rows
 
 
@@ -126,31 +133,36 @@ def _format(cell, template):
 
 
 def markdown_table(panel, queries):
-  lines = [f'**{panel.title}**: test error (%), mean ± standard error', '',
-           '| algorithm | trials | ' + ' | '.join(f'{q} queries' for q in queries) + ' |',
-           '| --- | ---: | ' + ' | '.join('---:' for _ in queries) + ' |']
-  for label, cells, trials in _rows(panel, queries):
+  lines = [f'**{panel.title}**: test error (%), mean ± standard error; found: trials that '
+           'selected the best-validation architecture', '',
+           '| algorithm | trials | ' + ' | '.join(f'{q} queries' for q in queries)
+           + ' | found | s/trial |',
+           '| --- | ---: | ' + ' | '.join('---:' for _ in queries) + ' | ---: | ---: |']
+  for curve, cells, found in _rows(panel, queries):
     shown = [_format(c, '{:.3f} ± {:.3f}') for c in cells]
-    lines.append(f'| {label} | {trials} | ' + ' | '.join(shown) + ' |')
+    lines.append(f'| {curve.label} | {curve.trials} | ' + ' | '.join(shown)
+                 + f' | {found} | {curve.seconds_per_trial:.2f} |')
   if panel.optimum is not None:
     lines.append('| optimum of the table | | ' + ' | '.join(
-        f'{panel.optimum:.3f}' for _ in queries) + ' |')
+        f'{panel.optimum:.3f}' for _ in queries) + ' | | |')
   return '\n'.join(lines) + '\n'
 
 
 def latex_table(panel, queries):
   escape = lambda text: text.replace('_', r'\_')
-  lines = [r'\begin{tabular}{l r ' + 'r ' * len(queries) + '}', r'\toprule',
-           'Algorithm & Trials & ' + ' & '.join(f'{q} queries' for q in queries) + r' \\',
-           r'\midrule']
-  for label, cells, trials in _rows(panel, queries):
+  lines = [r'\begin{tabular}{l r ' + 'r ' * len(queries) + 'r r}', r'\toprule',
+           'Algorithm & Trials & ' + ' & '.join(f'{q} queries' for q in queries)
+           + r' & Found & s/trial \\', r'\midrule']
+  for curve, cells, found in _rows(panel, queries):
     shown = [_format(c, r'${:.3f} \pm {:.3f}$') for c in cells]
-    lines.append(f'{escape(label)} & {trials} & ' + ' & '.join(shown) + r' \\')
+    lines.append(f'{escape(curve.label)} & {curve.trials} & ' + ' & '.join(shown)
+                 + f' & {found} & {curve.seconds_per_trial:.2f}' + r' \\')
   if panel.optimum is not None:
     lines += [r'\midrule', 'Optimum & & ' + ' & '.join(
-        f'{panel.optimum:.3f}' for _ in queries) + r' \\']
+        f'{panel.optimum:.3f}' for _ in queries) + r' & & \\']
   lines += [r'\bottomrule', r'\end{tabular}']
-  caption = f'% {panel.title}: test error (%), mean $\\pm$ standard error'
+  caption = (f'% {panel.title}: test error (%), mean $\\pm$ standard error; found: trials '
+             'that selected the best-validation architecture')
   return caption + '\n' + '\n'.join(lines) + '\n'
 
 

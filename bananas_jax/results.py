@@ -34,8 +34,10 @@ def summarize(found, reference):
   """Per algorithm: mean, stderr and median test error at each reported query count.
 
   ``reference`` holds the benchmark's ``best_test_error`` and ``val_optimum_index``; a
-  trial counts as reaching the optimum when it selected the best-validation architecture.
+  trial counts as reaching the optimum when it selected the best-validation architecture
+  (``reached_optimum`` is None without a ``val_optimum_index``).
   """
+  optimum = reference.get('val_optimum_index')
   summary = {}
   for algorithm in sorted({r['algorithm'] for r in found}):
     own = [r for r in found if r['algorithm'] == algorithm]
@@ -48,7 +50,8 @@ def summarize(found, reference):
         'test_error_mean': test.mean(axis=0).round(4).tolist(),
         'test_error_stderr': stderr.round(4).tolist(),
         'test_error_median': np.median(test, axis=0).round(4).tolist(),
-        'reached_optimum': sum(r['best_index'] == reference['val_optimum_index'] for r in own),
+        'reached_optimum': (None if optimum is None else
+                            sum(r['best_index'] == optimum for r in own)),
         'seconds_per_trial': round(float(np.mean([r['wall_time_s'] for r in own])), 4),
     }
   return {'benchmark': reference, 'algorithms': summary}

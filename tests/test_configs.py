@@ -2,7 +2,8 @@ import pytest
 
 from bananas_jax import experiment
 from bananas_jax.configs import nasbench201, predictor
-from experiments.configs import ablations, bananas_variants
+from bananas_jax import sweep
+from experiments.configs import ablations, bananas_plus
 
 
 def test_main_config_builds_every_algorithm():
@@ -20,11 +21,16 @@ def test_ablation_configs_build(name):
   assert str(experiment.workdir_of(config)).startswith(f'runs/ablation_{name}_nasbench201')
 
 
-def test_variant_config_builds_on_the_tuning_seeds():
-  config = bananas_variants.get_config()
-  _, algorithms = experiment.build(config)
-  assert algorithms['bananas_climb_pi_adj'].acq_opt == 'local_search'
-  assert config.seed == 1000  # never the reporting seeds 0-99
+def test_bananas_plus_sweep_tunes_and_reports_on_disjoint_seeds():
+  for seeds, first in (('eval', 0), ('tune', 1000)):
+    config = bananas_plus.get_config(seeds)
+    assert config.seed == first and config.trials == 100
+    _, algorithms = experiment.build(config)
+    assert list(algorithms) == ['bananas', 'bananas_adjacency', 'bananas_k5', 'bananas_explore',
+                                'bananas_plus', 'local_search']
+    assert len(sweep.grid_points(config)) == 6  # 3 datasets, with and without noise
+  with pytest.raises(ValueError, match="unknown seeds 'test'; accepted: eval, tune"):
+    bananas_plus.get_config('test')
 
 
 def test_unknown_ablation():

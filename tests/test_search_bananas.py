@@ -19,6 +19,18 @@ def test_original_defaults():
               5, 10, 20, 0.01, 0.9, 0.99, 150, 32, 'mae')
 
 
+def test_bananas_plus_is_bananas_with_its_own_defaults():
+  plus = search.make('bananas_plus', SPACE, 150)
+  assert isinstance(plus, search.Bananas)
+  assert (plus.k, plus.encoding, plus.acq_opt, plus.num_random, plus.acq_fn) == (
+      5, 'adjacency', 'mutation_random', 300, 'its')
+  assert plus.predictor == search.make('bananas', SPACE, 150).predictor
+  assert search.default_settings('bananas_plus')['k'] == 5
+  with pytest.raises(ValueError, match=r'bananas_plus: total_queries - num_init \(141\) must '
+                                       r'be a multiple of k \(5\)'):
+    search.make('bananas_plus', SPACE, 151)
+
+
 def test_trial_alone_equals_trial_in_a_batch_of_8(cifar10):
   algo = search.make('bananas', SPACE, 40, TINY)
   batch = search.run_trials(algo, cifar10, np.arange(8))
@@ -52,6 +64,7 @@ def test_ask_tell_step_by_step_equals_the_fused_loop(cifar10):
     {'acq_fn': 'pi', 'encoding': 'categorical',
      'predictor': {'epochs': 10, 'num_ensemble': 3, 'loss': 'mape'}},
     {'draw_per_proposal': True, 'encoding': 'adjacency'},
+    {'algorithm': 'bananas_plus'},
 ])
 def test_variants_query_new_architectures(cifar10, settings):
   algo = search.make('bananas', SPACE, 30, {**TINY, **settings})

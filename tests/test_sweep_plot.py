@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -98,6 +99,7 @@ def test_sweep_killed_and_resumed_has_every_record_once(tmp_path):
   table = (out / 'tables.md').read_text()
   assert table.count('| bananas (bananas.encoding=') == 2  # one row per sweep point
   assert 'optimum of the table | | 5.627 | 5.627' in table
+  assert re.search(r'\| [0-2]/2 \| [0-9]+\.[0-9]{2} \|$', table.splitlines()[4])  # found, s/trial
   assert r'\toprule' in (out / 'tables.tex').read_text()
   assert (out / 'test_error.png').stat().st_size > 10_000
 

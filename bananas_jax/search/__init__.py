@@ -7,7 +7,7 @@ holding a dataclass (``bananas.predictor``) is a nested section.
 
 import dataclasses
 
-from bananas_jax.search.bananas import Bananas
+from bananas_jax.search.bananas import Bananas, BananasPlus
 from bananas_jax.search.base import Algorithm, HistorySearch, ModelBasedSearch, num_steps
 from bananas_jax.search.evolution import RegularizedEvolution
 from bananas_jax.search.gp_bo import GPBayesOpt
@@ -16,7 +16,7 @@ from bananas_jax.search.random_search import RandomSearch
 from bananas_jax.search.reinforce import Reinforce
 from bananas_jax.search.runner import TrialResults, best_by_validation, run_trials
 
-ALGORITHMS = {'bananas': Bananas, 'random_search': RandomSearch,
+ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'random_search': RandomSearch,
               'evolution': RegularizedEvolution, 'local_search': LocalSearch,
               'gp_bo': GPBayesOpt, 'reinforce': Reinforce}
 
