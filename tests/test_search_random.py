@@ -74,5 +74,6 @@ def test_bad_settings(settings, message):
 
 
 def test_unknown_algorithm():
-  with pytest.raises(ValueError, match="unknown algorithm 'hill_climb'; accepted: bananas, bananas_plus, random_search"):
+  with pytest.raises(ValueError, match="unknown algorithm 'hill_climb'; accepted: bananas, "
+                                       'bananas_plus, random_search'):
     search.make('hill_climb', SPACE, 150)
