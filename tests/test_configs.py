@@ -1,8 +1,7 @@
 import pytest
 
-from bananas_jax import experiment
+from bananas_jax import experiment, sweep
 from bananas_jax.configs import nasbench201, predictor
-from bananas_jax import sweep
 from experiments.configs import ablations, bananas_plus
 
 
