@@ -63,8 +63,7 @@ def test_ask_tell_step_by_step_equals_the_fused_loop(cifar10):
     {'acq_fn': 'pi', 'acq_opt': 'local_search', 'encoding': 'adjacency', 'num_climb_steps': 3},
     {'acq_fn': 'pi', 'encoding': 'categorical',
      'predictor': {'epochs': 10, 'num_ensemble': 3, 'loss': 'mape'}},
-    {'draw_per_proposal': True, 'encoding': 'adjacency'},
-    {'algorithm': 'bananas_plus'},
+    {'algorithm': 'bananas_plus', 'draw_per_proposal': True},
 ])
 def test_variants_query_new_architectures(cifar10, settings):
   algo = search.make('bananas', SPACE, 30, {**TINY, **settings})
