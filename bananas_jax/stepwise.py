@@ -22,9 +22,16 @@ at most what its trainings did since their last checkpoint:
 
 On restart the state is rebuilt exactly by replaying ``init`` and the ``tell`` of every
 finished step (the algorithm is deterministic given its key and what it was told);
-an unfinished step's proposals are read back, not asked again. An evaluation that raises
-(a diverged loss, out of memory) is recorded as failed with its error and told as
-``FAILED_VAL_ERROR``, the worst possible result, so the search goes on.
+an unfinished step's proposals are read back, not asked again.
+
+Failures are told apart by cause (:func:`is_architecture_failure`). The architecture's own
+(a diverged loss, out of memory for that network) is recorded as failed with its error and
+told as ``FAILED_VAL_ERROR``, the worst possible result, so the search goes on. Any other
+exception is a fault of the infrastructure (an I/O or checkpoint error, a lost device): the
+evaluation is retried in the same workdir, so a training resumes from its last good
+checkpoint, up to ``config.max_retries`` times; every failed attempt is logged and appended
+to ``<workdir>/faults.jsonl``, and the result record counts its ``retries``. When the retries
+run out the search stops with the error (nothing false is told); the same command resumes.
 
 ``query_fn(arch_text, workdir, devices) -> validation error (%)``, or a dict with
 ``val_error`` and extras to record; ``launch.search`` passes DARTS' proxy training
@@ -46,7 +53,16 @@ from bananas_jax.io import records
 
 FAILED_VAL_ERROR = 100.0  # what a failed evaluation is told: no architecture does worse
 # Settings that do not change what is asked or told: they may differ between runs.
-_RESUMABLE_FIELDS = ('data_dir', 'workdir', 'multihost', 'wait_timeout_s')
+_RESUMABLE_FIELDS = ('data_dir', 'workdir', 'multihost', 'wait_timeout_s', 'max_retries')
+
+
+def is_architecture_failure(error):
+  """Whether an evaluation's exception is the architecture's own failure (told to the
+  search) rather than a fault of the infrastructure (retried): a loss that is no longer
+  finite (``FloatingPointError``, see :func:`bananas_jax.darts.train.train`) or memory
+  exhausted by that network (XLA's ``RESOURCE_EXHAUSTED``, or ``MemoryError``)."""
+  return (isinstance(error, (FloatingPointError, MemoryError))
+          or 'RESOURCE_EXHAUSTED' in str(error))
 
 
 def workdir_of(config):
@@ -64,9 +80,12 @@ def run_stepwise(config, query_fn, process_index=0, process_count=1, poll_s=1.0)
   """Runs (or resumes) the search of ``config``; returns every result record in step order.
 
   ``config`` has ``search_space``, ``algorithm``, ``total_queries``, ``seed``, ``workdir``,
-  ``wait_timeout_s`` (how long a process waits for the others' evaluations of a step) and
-  the algorithm's section (``config.bananas``).
+  ``wait_timeout_s`` (how long a process waits for the others' evaluations of a step),
+  ``max_retries`` (of an evaluation hit by an infrastructure fault) and the algorithm's
+  section (``config.bananas``).
   """
+  if config.max_retries < 0:
+    raise ValueError(f'max_retries must be a non-negative integer, got {config.max_retries}')
   space = spaces.make(config.search_space)
   section = config.get(config.algorithm)
   algorithm = search.make(config.algorithm, space, config.total_queries,
@@ -95,7 +114,8 @@ def run_stepwise(config, query_fn, process_index=0, process_count=1, poll_s=1.0)
     finished = _finished(workdir, step)
     mine = [j for j in range(len(archs))
             if j % process_count == process_index and j not in finished]
-    _evaluate(step, mine, proposals[step], query_fn, workdir, own, process_index)
+    _evaluate(step, mine, proposals[step], query_fn, workdir, own, process_index,
+              config.max_retries)
     results = _wait_for_step(workdir, step, len(archs), config.wait_timeout_s, poll_s)
     logging.info('step %d: %d evaluations (%d here) in %.1f s', step, len(archs), len(mine),
                  time.time() - tick)
@@ -114,7 +134,7 @@ def _finished(workdir, step):
   return done
 
 
-def _evaluate(step, indices, texts, query_fn, workdir, own, process_index):
+def _evaluate(step, indices, texts, query_fn, workdir, own, process_index, max_retries):
   """Evaluates the proposals ``indices`` concurrently, one per group of local devices,
   appending each record to ``own`` as soon as it is done."""
   if not indices:
@@ -125,30 +145,18 @@ def _evaluate(step, indices, texts, query_fn, workdir, own, process_index):
 
   def evaluate(j):
     group = free.get()
-    names = [str(d) for d in group]
-    start = time.time()
-    logging.info('step %d proposal %d: training on %s', step, j, ', '.join(names))
-    record = {'step': step, 'index': j, 'arch': texts[j], 'process': process_index,
-              'devices': names, 'start': start}
     try:
-      answer = query_fn(texts[j], workdir / 'trainings' / f'{step}_{j}', devices=group)
-      extras = dict(answer) if isinstance(answer, dict) else {'val_error': answer}
-      record.update(status='done', **extras)
-      record['val_error'] = float(record['val_error'])
-    except Exception as e:  # a failed training is a failed query; the search goes on
-      record.update(status='failed', val_error=FAILED_VAL_ERROR, error=f'{type(e).__name__}: {e}')
+      return _attempts(step, j, texts[j], query_fn, workdir, group, process_index, max_retries)
     finally:
       free.put(group)
-    record['end'] = time.time()
-    return record
 
-  interrupted = None
+  stop = None  # an interrupt, or a fault that outlived its retries: raised once all end
   with concurrent.futures.ThreadPoolExecutor(free.qsize()) as pool:
     for future in concurrent.futures.as_completed([pool.submit(evaluate, j) for j in indices]):
       try:
         record = future.result()
-      except BaseException as e:  # an interrupt: record the others as they end, then stop
-        interrupted = e
+      except BaseException as e:
+        stop = stop or e
         continue
       records.append_jsonl(own, [record])
       if record['status'] == 'done':
@@ -158,8 +166,43 @@ def _evaluate(step, indices, texts, query_fn, workdir, own, process_index):
                      else '')
       else:
         logging.warning('step %d proposal %d failed: %s', step, record['index'], record['error'])
-  if interrupted is not None:
-    raise interrupted
+  if stop is not None:
+    raise stop
+
+
+def _attempts(step, j, text, query_fn, workdir, group, process_index, max_retries):
+  """Proposal j's result record: its evaluation, retried after infrastructure faults."""
+  names = [str(d) for d in group]
+  record = {'step': step, 'index': j, 'arch': text, 'process': process_index,
+            'devices': names, 'start': time.time(), 'retries': 0}
+  while True:
+    logging.info('step %d proposal %d: training on %s', step, j, ', '.join(names))
+    attempt_start = time.time()
+    try:
+      answer = query_fn(text, workdir / 'trainings' / f'{step}_{j}', devices=group)
+      extras = dict(answer) if isinstance(answer, dict) else {'val_error': answer}
+      record.update(status='done', **extras)
+      record['val_error'] = float(record['val_error'])
+      break
+    except Exception as e:
+      error = f'{type(e).__name__}: {e}'
+      if is_architecture_failure(e):  # told to the search; it goes on
+        record.update(status='failed', val_error=FAILED_VAL_ERROR, error=error)
+        break
+      records.append_jsonl(workdir / 'faults.jsonl', [{
+          'step': step, 'index': j, 'arch': text, 'process': process_index, 'devices': names,
+          'attempt': record['retries'] + 1, 'error': error, 'start': attempt_start,
+          'end': time.time()}])
+      if record['retries'] == max_retries:
+        raise RuntimeError(
+            f'step {step} proposal {j}: {max_retries + 1} attempts failed on faults outside '
+            f'the architecture (last: {error}; all in {workdir / "faults.jsonl"}); fix the '
+            f'cause and run the same command again to resume it') from e
+      record['retries'] += 1
+      logging.warning('step %d proposal %d: infrastructure fault (%s); retry %d of %d from '
+                      'its last checkpoint', step, j, error, record['retries'], max_retries)
+  record['end'] = time.time()
+  return record
 
 
 def _wait_for_step(workdir, step, count, timeout_s, poll_s):
@@ -181,8 +224,8 @@ def _wait_for_step(workdir, step, count, timeout_s, poll_s):
 
 def status(workdir):
   """One row per proposal so far: step, index, arch and its state: done (validation
-  error), failed (error), running or stopped (epochs done, from ``progress.json``), or
-  pending."""
+  error, retries after infrastructure faults), failed (error), running or stopped (epochs
+  done, from ``progress.json``), or pending."""
   workdir = pathlib.Path(workdir)
   proposals = records.read_jsonl(workdir / 'proposals.jsonl', repair=False)
   rows = []
@@ -193,7 +236,8 @@ def status(workdir):
       row = {'step': step, 'index': j, 'arch': text}
       progress_path = workdir / 'trainings' / f'{step}_{j}' / 'progress.json'
       if j in done:
-        row.update({k: done[j][k] for k in ('status', 'val_error', 'error') if k in done[j]})
+        row.update({k: done[j][k] for k in ('status', 'val_error', 'error', 'retries')
+                    if k in done[j]})
       elif progress_path.exists():
         progress = records.read_json(progress_path)
         row.update(status='running', epoch=progress['epoch'], epochs=progress['epochs'])
@@ -207,7 +251,8 @@ def format_status(rows):
   """:func:`status` as text, a line per proposal."""
   lines = []
   for row in rows:
-    state = {'done': lambda r: f'done, validation error {r["val_error"]:.3f}%',
+    retried = f' (after {row["retries"]} retries)' if row.get('retries') else ''
+    state = {'done': lambda r: f'done, validation error {r["val_error"]:.3f}%{retried}',
              'failed': lambda r: f'failed: {r["error"]}',
              'running': lambda r: f'running (or stopped), epoch {r["epoch"]}/{r["epochs"]}',
              'pending': lambda r: 'pending'}[row['status']](row)

@@ -9,6 +9,7 @@ compile time. Every report says which device and versions made it.
 
 import concurrent.futures
 import pathlib
+import tempfile
 import time
 
 import jax
@@ -18,7 +19,7 @@ import numpy as np
 from bananas_jax import benchmarks, search, stepwise
 from bananas_jax.benchmarks import nasbench101 as nb101
 from bananas_jax.darts import count_params, train
-from bananas_jax.io import tfrecord
+from bananas_jax.io import checkpoints, tfrecord
 from bananas_jax.provenance import provenance
 from bananas_jax.spaces import nasbench101 as nb101_space
 
@@ -87,7 +88,8 @@ def _train_steps(trainer, state, batch, steps, first_key=0):
 
 def time_darts_steps(config, steps=3):
   """Init, first (compiling) and later training steps of ``config``'s network on synthetic
-  images, and the 50-epoch search proxy extrapolated from them."""
+  images, the 50-epoch search proxy extrapolated from them, and the size, save and load
+  time of the checkpoint a training writes every epoch."""
   trainer = train.Trainer(config, steps_per_epoch=1000)
   batch = _synthetic_batch(config.batch_size)
   tick = time.perf_counter()
@@ -97,9 +99,17 @@ def time_darts_steps(config, steps=3):
   state = _train_steps(trainer, state, batch, 1)
   first_s = time.perf_counter() - tick
   tick = time.perf_counter()
-  _train_steps(trainer, state, batch, steps, first_key=1)
+  state = _train_steps(trainer, state, batch, steps, first_key=1)
   step_s = (time.perf_counter() - tick) / steps
   images_per_s = config.batch_size / step_s
+  with tempfile.TemporaryDirectory() as directory:  # the per-epoch checkpoint, both ways
+    tick = time.perf_counter()
+    checkpoints.save(directory, 1, {'state': state, 'history': '[]'})
+    save_s = time.perf_counter() - tick
+    megabytes = checkpoints.path_of(directory, 1).stat().st_size / 2**20
+    tick = time.perf_counter()
+    checkpoints.load_latest(directory)
+    load_s = time.perf_counter() - tick
   return {
       **provenance(), 'genotype': config.genotype, 'layers': config.layers,
       'init_channels': config.init_channels, 'batch_size': config.batch_size,
@@ -108,6 +118,8 @@ def time_darts_steps(config, steps=3):
                              auxiliary=True),
       'init_s': round(init_s, 2), 'first_step_s (compile + run)': round(first_s, 2),
       'step_s': round(step_s, 3), 'images_per_s': round(images_per_s, 1),
+      'checkpoint_mb': round(megabytes, 1), 'checkpoint_save_s': round(save_s, 3),
+      'checkpoint_load_s': round(load_s, 3),
       'proxy_epoch_s (35,000 images)': round(PROXY_IMAGES / images_per_s, 1),
       'proxy_50_epochs_h': round(PROXY_EPOCHS * PROXY_IMAGES / images_per_s / 3600, 2)}
 

@@ -26,6 +26,7 @@ def small_config(workdir, k=4):
   config.seed = 3
   config.workdir = str(workdir)
   config.wait_timeout_s = 600.0
+  config.max_retries = 2
   config.bananas = nasbench201.algorithm_section(
       'bananas', num_init=6, k=k, predictor=dict(epochs=5, num_ensemble=2))
   return config

@@ -204,6 +204,7 @@ def test_synthetic_table_is_complete_for_its_space(synthetic5):
     assert table.hashes[rows[i]].decode() == nb.module_hash(*nb.to_spec(cell))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('sampler, algorithms', [
     # Evolution and GP-BO only add mutation, which BANANAS exercises too.
     ('space', 'bananas,random_search,local_search,reinforce'),

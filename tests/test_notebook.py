@@ -5,6 +5,7 @@ import os
 import pathlib
 
 import nbformat
+import pytest
 
 ROOT = pathlib.Path(__file__).parents[1]
 NOTEBOOK = ROOT / 'notebooks' / 'meta_neural_network.ipynb'
@@ -28,6 +29,7 @@ def test_committed_outputs_come_from_the_committed_code():
   assert execute.stale_cells(edited) == [code[2]]
 
 
+@pytest.mark.slow
 def test_runs_top_to_bottom_in_a_fresh_kernel(tmp_path, monkeypatch):
   monkeypatch.setenv('PYTHONPATH', os.pathsep.join(
       [str(ROOT), *filter(None, [os.environ.get('PYTHONPATH')])]))

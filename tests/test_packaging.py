@@ -10,6 +10,8 @@ import pytest
 
 import bananas_jax
 
+pytestmark = pytest.mark.slow  # an end-to-end test: left out of ./dev test --quick
+
 ROOT = pathlib.Path(__file__).parents[1]
 
 

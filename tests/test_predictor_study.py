@@ -21,6 +21,7 @@ def tiny_config(workdir):
   return config
 
 
+@pytest.mark.slow
 def test_study_writes_metrics_and_figure(tmp_path):
   report = study.run_predictor_study(tiny_config(tmp_path))
   rows = report['results']

@@ -5,6 +5,7 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from bananas_jax import benchmarks, search, spaces
 
@@ -44,6 +45,7 @@ def run_with_devices(count, script=SCRIPT, default_optimization=False):
   return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_device_count():
   assert jax.device_count() == 2  # set in conftest.py
   bench = benchmarks.load('nasbench201', 'cifar10', 200)
@@ -56,6 +58,7 @@ def test_results_do_not_depend_on_the_device_count():
     np.testing.assert_array_equal(other['rows'], here)
 
 
+@pytest.mark.slow
 def test_on_one_device_a_trial_alone_equals_it_in_a_batch_to_the_last_bit():
   # XLA's CPU code for a batch of one rounds some reductions differently; the runner pads
   # every batch to two trials per device, so the model's predictions match bit for bit.

@@ -79,6 +79,7 @@ def test_too_few_candidates_are_filled_with_new_random_ones(cifar10):
   assert len(set(out.rows[0].tolist())) == 30
 
 
+@pytest.mark.slow
 def test_bananas_beats_random_search(cifar10):
   algo = search.make('bananas', SPACE, 60, {'predictor': {'epochs': 50}})
   rand = search.make('random_search', SPACE, 60)

@@ -49,6 +49,7 @@ def test_step_by_step_equals_the_runner(cifar10, name):
   np.testing.assert_array_equal(rows, search.run_trials(algo, cifar10, [7]).rows[0])
 
 
+@pytest.mark.slow
 def test_evolution_and_local_search_beat_random_search(cifar10):
   seeds = np.arange(40)
   final = {}

@@ -46,6 +46,12 @@ def free_port():
     return s.getsockname()[1]
 
 
+def same(found):
+  """What a search asked and was told, record by record."""
+  return [(r['step'], r['index'], r['arch'], r['val_error']) for r in found]
+
+
+@pytest.mark.slow
 def test_resumes_after_a_kill_without_asking_or_evaluating_twice(tmp_path, cifar10):
   calls = []
 
@@ -69,10 +75,10 @@ def test_resumes_after_a_kill_without_asking_or_evaluating_twice(tmp_path, cifar
   calls.clear()
   resumed = stepwise.run_stepwise(small_config(tmp_path / 'cut', k=2), counted)
   assert len(calls) == 3  # only the unfinished evaluations ran
-  same = lambda found: [(r['step'], r['index'], r['arch'], r['val_error']) for r in found]
   assert same(resumed) == same(whole)  # the replayed state asked the same architectures
 
 
+@pytest.mark.slow
 def test_a_step_trains_on_every_device_at_once(tmp_path):
   four = tmp_path / 'four'
   found = finish(worker(four, sleep_s=0.5, devices=4))
@@ -86,6 +92,7 @@ def test_a_step_trains_on_every_device_at_once(tmp_path):
   assert len({e['devices'][0] for e in started(one)}) == 1
 
 
+@pytest.mark.slow
 def test_two_processes_share_each_step_and_match_one_process(tmp_path):
   port = free_port()
   shared = tmp_path / 'shared'
@@ -101,6 +108,7 @@ def test_two_processes_share_each_step_and_match_one_process(tmp_path):
   assert finish(worker(tmp_path / 'single')) == both[0]
 
 
+@pytest.mark.slow
 def test_a_process_killed_mid_step_resumes_without_retraining(tmp_path):
   port = free_port()
   shared = tmp_path / 'shared'
@@ -125,10 +133,16 @@ def test_a_process_killed_mid_step_resumes_without_retraining(tmp_path):
   assert len({e['arch'] for e in started(shared)}) == 14  # each evaluated exactly once
 
 
-def test_a_failed_evaluation_is_recorded_and_the_search_goes_on(tmp_path, cifar10):
+@pytest.fixture(scope='module')
+def clean(tmp_path_factory, cifar10):
+  """The records of an undisturbed search of small_config(k=2)."""
+  workdir = tmp_path_factory.mktemp('clean')
+  return stepwise.run_stepwise(small_config(workdir, k=2), table_query(cifar10))
+
+
+def test_a_failed_evaluation_is_recorded_and_the_search_goes_on(tmp_path, cifar10, clean):
   config = small_config(tmp_path, k=2)
-  first = stepwise.run_stepwise(small_config(tmp_path / 'probe', k=2), table_query(cifar10))
-  broken = first[6]['arch']  # the first proposal of the first BANANAS step
+  broken = clean[6]['arch']  # the first proposal of the first BANANAS step
   found = stepwise.run_stepwise(config, table_query(cifar10, fail_on={broken}))
   failed = [r for r in found if r['status'] == 'failed']
   assert [r['arch'] for r in failed] == [broken] and len(found) == 10
@@ -138,6 +152,56 @@ def test_a_failed_evaluation_is_recorded_and_the_search_goes_on(tmp_path, cifar1
   assert [r['status'] for r in rows].count('done') == 9
   text = stepwise.format_status(rows)
   assert 'step  1 proposal  0: failed: FloatingPointError: loss nan in epoch 1' in text
+
+
+def test_infrastructure_faults_are_retried_not_told_to_the_search(tmp_path, cifar10, clean):
+  flaky_arch = clean[6]['arch']  # the first proposal of the first BANANAS step
+  faults = []
+
+  def flaky(text, workdir, devices):
+    if text == flaky_arch and len(faults) < 2:
+      faults.append(text)
+      raise OSError(f'cannot write {workdir}/checkpoints')
+    return table_query(cifar10)(text, workdir, devices)
+
+  found = stepwise.run_stepwise(small_config(tmp_path / 'flaky', k=2), flaky)
+  assert same(found) == same(clean) and [r['status'] for r in found] == ['done'] * 10
+  assert [r['retries'] for r in found] == [0] * 6 + [2] + [0] * 3
+  logged = [json.loads(line) for line in (tmp_path / 'flaky' / 'faults.jsonl').open()]
+  assert [(f['step'], f['index'], f['attempt']) for f in logged] == [(1, 0, 1), (1, 0, 2)]
+  assert logged[0]['error'].startswith('OSError: cannot write')
+  text = stepwise.format_status(stepwise.status(tmp_path / 'flaky'))
+  assert (f'step  1 proposal  0: done, validation error {found[6]["val_error"]:.3f}% '
+          f'(after 2 retries)') in text
+
+  config = small_config(tmp_path / 'broken', k=2)
+  config.max_retries = 1
+
+  def broken(text, workdir, devices):
+    if text == flaky_arch:
+      raise OSError('disk gone')
+    return table_query(cifar10)(text, workdir, devices)
+
+  with pytest.raises(RuntimeError, match=r'step 1 proposal 0: 2 attempts failed on faults '
+                                         r'outside the architecture \(last: OSError: disk gone'):
+    stepwise.run_stepwise(config, broken)
+  recorded = [json.loads(line) for line in (tmp_path / 'broken' / 'results.jsonl').open()]
+  assert flaky_arch not in {r['arch'] for r in recorded}  # nothing false was told
+  assert same(stepwise.run_stepwise(config, table_query(cifar10))) == same(clean)  # resumed
+  config.max_retries = -1
+  with pytest.raises(ValueError, match='max_retries must be a non-negative integer, got -1'):
+    stepwise.run_stepwise(config, table_query(cifar10))
+
+
+@pytest.mark.parametrize('error, architecture', [
+    (FloatingPointError('loss nan in epoch 1'), True),
+    (RuntimeError('RESOURCE_EXHAUSTED: Out of memory while trying to allocate 9.1GiB'), True),
+    (MemoryError(), True),
+    (OSError('No space left on device'), False),
+    (ValueError('checkpoint x is corrupt or cut short'), False),
+])
+def test_failures_told_apart_by_cause(error, architecture):
+  assert stepwise.is_architecture_failure(error) == architecture
 
 
 def test_status_of_an_unfinished_search(tmp_path, cifar10):

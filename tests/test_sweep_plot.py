@@ -66,6 +66,7 @@ def records_of(sweep_dir):
   return found
 
 
+@pytest.mark.slow
 def test_sweep_killed_and_resumed_has_every_record_once(tmp_path):
   sweep_dir = tmp_path / 'sweep'
   env = {**os.environ, 'PYTHONPATH': str(ROOT)}
@@ -140,6 +141,7 @@ def test_metrics_written_per_iteration(tmp_path):
   assert all(v > 0 for _, v in by_tag['seconds_per_iteration'])
 
 
+@pytest.mark.slow
 def test_processes_share_trials_and_match_one_process(tmp_path):
   config = small_config(tmp_path, 'random_search')
   for process in (0, 1):

@@ -30,6 +30,7 @@ def get_config():
   config.algorithm = 'bananas'
   config.multihost = False  # True: jax.distributed.initialize(), proposal j on process j % n
   config.wait_timeout_s = 2 * 24 * 3600.0  # how long a process waits for the others' step
+  config.max_retries = 2  # of a training hit by an infrastructure fault (I/O, checkpoint)
   config.bananas = nasbench201.algorithm_section('bananas', cutoff=100)  # the DARTS cutoff
   config.train = darts_train.get_config('proxy')
   return config

@@ -1,5 +1,5 @@
 """Training the DARTS network on CIFAR-10: data-parallel over local devices, checkpointed
-every epoch (orbax), resumed automatically from the workdir.
+every epoch (:mod:`bananas_jax.io.checkpoints`), resumed automatically from the workdir.
 
 The DARTS/BANANAS recipe: SGD momentum 0.9, cosine learning rate from 0.025 to 0, weight
 decay 3e-4, gradient clipping at norm 5, batch 96, drop-path rising linearly to 0.2,
@@ -8,6 +8,7 @@ so a resumed run gives the same parameters as an uninterrupted one.
 """
 
 import functools
+import json
 import pathlib
 import threading
 import time
@@ -17,14 +18,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import orbax.checkpoint as ocp
 from absl import logging
-from flax import struct
+from flax import serialization, struct
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from bananas_jax.darts import data as data_lib
 from bananas_jax.darts.network import DartsNetwork
-from bananas_jax.io import records, tensorboard
+from bananas_jax.io import checkpoints, records, tensorboard
 from bananas_jax.spaces import darts as space_lib
 
 
@@ -147,20 +147,18 @@ class Trainer:
     return loss / len(images), 100.0 * correct / len(images)
 
 
-def checkpoint_manager(workdir):
-  return ocp.CheckpointManager(pathlib.Path(workdir).absolute() / 'checkpoints',
-                               options=ocp.CheckpointManagerOptions(max_to_keep=2))
-
-
 def restore_state(workdir, step=None):
-  """A training's saved state (the last epoch's, or ``step``'s) as nested dicts of arrays:
-  ``params`` and ``batch_stats`` to evaluate or export a trained network with
+  """A training's saved state (the last readable epoch's, or ``step``'s) as nested dicts of
+  arrays: ``params`` and ``batch_stats`` to evaluate or export a trained network with
   ``DartsNetwork.apply``, ``opt_state`` and ``step``."""
-  manager = checkpoint_manager(workdir)
-  step = manager.latest_step() if step is None else step
+  directory = pathlib.Path(workdir) / 'checkpoints'
   if step is None:
-    raise FileNotFoundError(f'no checkpoint in {workdir}')
-  return manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore())).state
+    step, saved = checkpoints.load_latest(directory)
+  else:
+    saved = checkpoints.load(checkpoints.path_of(directory, step))
+  if saved is None:
+    raise FileNotFoundError(f'no readable checkpoint in {directory}')
+  return saved['state']
 
 
 def train(config, dataset=None, until_epoch=None, devices=None):
@@ -182,13 +180,13 @@ def train(config, dataset=None, until_epoch=None, devices=None):
   trainer = Trainer(config, steps_per_epoch, devices)
   workdir = pathlib.Path(config.workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  manager = checkpoint_manager(workdir)
   state = trainer.init(config.seed)
   history = []
-  if manager.latest_step() is not None:
-    restored = manager.restore(manager.latest_step(), args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(state), history=ocp.args.JsonRestore()))
-    state, history = restored.state, restored.history['epochs']
+  _, saved = checkpoints.load_latest(workdir / 'checkpoints')
+  if saved is not None:
+    state = jax.device_put(serialization.from_state_dict(state, saved['state']),
+                           trainer.replicated)
+    history = json.loads(saved['history'])
     logging.info('resumed %s after epoch %d', workdir, len(history))
   writer = tensorboard.EventWriter(workdir / 'tensorboard')
   root = jax.random.key(config.seed)
@@ -213,9 +211,8 @@ def train(config, dataset=None, until_epoch=None, devices=None):
     if len(valid_x):
       record['valid_loss'], record['valid_accuracy'] = trainer.evaluate(state, valid_x, valid_y)
     history.append(record)
-    manager.save(epoch + 1, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state), history=ocp.args.JsonSave({'epochs': history})))
-    manager.wait_until_finished()
+    checkpoints.save(workdir / 'checkpoints', epoch + 1,
+                     {'state': state, 'history': json.dumps(history)})
     records.write_json(workdir / 'progress.json', {**record, 'epochs': config.epochs})
     for name, value in record.items():
       writer.scalar(name, value, epoch + 1)

@@ -1,8 +1,8 @@
 """absl entry points, thin: parse flags and config, call one library function, exit.
 
 Importing this package, before NumPy and JAX start (``import bananas_jax`` loads neither),
-makes every CPU core a JAX device (:mod:`bananas_jax.cpu_devices`) and quiets the INFO
-lines of JAX (a missing TPU) and orbax (every checkpoint).
+makes every CPU core a JAX device (:mod:`bananas_jax.cpu_devices`) and quiets JAX's INFO
+line about a missing TPU.
 """
 
 import json
@@ -12,16 +12,11 @@ import sys
 from bananas_jax import cpu_devices
 
 cpu_devices.use_every_core()
-# JAX logs at INFO that it found no TPU on every machine without one, and orbax a dozen
-# lines per checkpoint: noise, not news. Their warnings still show.
+# JAX logs at INFO that it found no TPU on every machine without one: noise, not news.
+# Its warnings still show.
 logging.getLogger('jax._src.xla_bridge').setLevel(logging.WARNING)
 
 from absl import app  # noqa: E402  (after the environment is set)
-from absl import logging as absl_logging  # noqa: E402
-
-absl_logging.get_absl_logger().addFilter(
-    lambda record: record.levelno >= logging.WARNING or '/orbax/' not in record.pathname)
-
 from bananas_jax.io import records  # noqa: E402
 
 

@@ -1,5 +1,6 @@
 """Speed of DARTS training on this machine: compile time and images/s of one training step,
-and the 50-epoch search proxy extrapolated from them (synthetic images; no data needed).
+the 50-epoch search proxy extrapolated from them, and the per-epoch checkpoint's size, save
+and load time (synthetic images; no data needed).
 
   python -m launch.bench_darts --out=runs/bench/darts.json
   python -m launch.bench_darts --layers=20 --init_channels=36 --batch_size=96 --steps=3
