@@ -207,7 +207,7 @@ def test_synthetic_table_is_complete_for_its_space(synthetic5):
 @pytest.mark.slow
 @pytest.mark.parametrize('sampler, algorithms', [
     # Evolution and GP-BO only add mutation, which BANANAS exercises too.
-    ('space', 'bananas,random_search,local_search,reinforce'),
+    ('space', 'bananas,random_search,local_search,reinforce,tpe'),
     ('table', 'random_search'),
 ])
 def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorithms):

@@ -15,8 +15,9 @@ SMALL = {
     'local_search': {},
     'gp_bo': {'k': 5},
     'reinforce': {'k': 5},
+    'tpe': {'k': 5, 'num_init': 10},
 }
-DEDUPLICATES = ('evolution', 'local_search', 'gp_bo')
+DEDUPLICATES = ('evolution', 'local_search', 'gp_bo', 'tpe')
 
 
 @pytest.mark.parametrize('name', sorted(SMALL))
@@ -50,14 +51,14 @@ def test_step_by_step_equals_the_runner(cifar10, name):
 
 
 @pytest.mark.slow
-def test_evolution_and_local_search_beat_random_search(cifar10):
+def test_evolution_local_search_and_tpe_beat_random_search(cifar10):
   seeds = np.arange(40)
   final = {}
-  for name in ('random_search', 'evolution', 'local_search'):
+  for name in ('random_search', 'evolution', 'local_search', 'tpe'):
     out = search.run_trials(search.make(name, SPACE, 100), cifar10, seeds)
     final[name] = search.best_by_validation(out.val_error, out.test_error, [100])[1].mean()
-  assert final['evolution'] < final['random_search'] - 0.15, final
-  assert final['local_search'] < final['random_search'] - 0.15, final
+  for name in ('evolution', 'local_search', 'tpe'):
+    assert final[name] < final['random_search'] - 0.15, final
 
 
 def test_local_search_climbs_from_the_best_initial_cell(cifar10):
@@ -128,6 +129,7 @@ def test_reinforce_policy_learns_toward_better_cells(cifar10):
     ('evolution', {'tournament_size': 0}, 'tournament_size must be at least 1'),
     ('local_search', {'k': 5}, "unknown setting 'k' for local_search"),
     ('reinforce', {'baseline_decay': 1.5}, r'baseline_decay must be in \[0, 1\)'),
+    ('tpe', {'gamma': 0.0}, r'tpe: gamma must be in \(0, 1\], got 0.0'),
 ])
 def test_bad_settings(name, settings, message):
   with pytest.raises(ValueError, match=message):

@@ -7,7 +7,7 @@ Every field can be overridden on the command line, e.g. ``--config.dataset=cifar
 ``--config.bananas.predictor.num_ensemble=3``. Every algorithm has its section here, made
 from its dataclass's defaults (the original code's values), so one run compares any list
 of them on the same seeds:
-``--config.algorithms=bananas,random_search,evolution,local_search,gp_bo,reinforce``.
+``--config.algorithms=bananas,random_search,evolution,local_search,gp_bo,reinforce,tpe``.
 """
 
 import ml_collections

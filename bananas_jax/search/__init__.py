@@ -15,10 +15,11 @@ from bananas_jax.search.local_search import LocalSearch
 from bananas_jax.search.random_search import RandomSearch
 from bananas_jax.search.reinforce import Reinforce
 from bananas_jax.search.runner import TrialResults, best_by_validation, run_trials
+from bananas_jax.search.tpe import TreeParzenEstimator
 
 ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'random_search': RandomSearch,
               'evolution': RegularizedEvolution, 'local_search': LocalSearch,
-              'gp_bo': GPBayesOpt, 'reinforce': Reinforce}
+              'gp_bo': GPBayesOpt, 'reinforce': Reinforce, 'tpe': TreeParzenEstimator}
 
 
 def _settable_fields(cls):
