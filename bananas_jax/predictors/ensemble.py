@@ -44,6 +44,48 @@ def _pointwise_loss(name, pred, target):
   return 100.0 * jnp.abs((pred - target) / target)  # mape
 
 
+def fit_masked(key, module, optimizer, pointwise_loss, x, y, mask, epochs, batch_size):
+  """``module``'s parameters trained from a fresh initialisation on the masked points of a
+  fixed-capacity buffer (the real points first): ``epochs`` passes in shuffled batches of
+  ``batch_size`` real points, ``pointwise_loss(pred, target)`` averaged over each batch."""
+  init_key, shuffle_key = jax.random.split(key)
+  # Padding may hold anything (a history pads with +inf); make it finite and non-zero
+  # (mape divides by it) so that its zero weight gives exactly zero loss and gradient.
+  x = jnp.where(mask[:, None], x, 0.0)
+  y = jnp.where(mask, y, 1.0)
+  params = module.init(init_key, x[:1])['params']
+  opt_state = optimizer.init(params)
+  capacity, bs = x.shape[0], batch_size
+  num_real = jnp.sum(mask)
+  num_batches = (num_real + bs - 1) // bs
+  padded = -(-capacity // bs) * bs  # whole batches over the buffer, so slices never clip
+  point_ids = jnp.arange(capacity)
+
+  def loss_fn(params, xb, yb, wb):
+    pred = module.apply({'params': params}, xb)
+    return jnp.sum(wb * pointwise_loss(pred, yb)) / jnp.sum(wb)
+
+  def epoch(e, carry):
+    params, opt_state = carry
+    epoch_key = jax.random.fold_in(shuffle_key, e)
+    draw = jax.vmap(lambda i: jax.random.uniform(jax.random.fold_in(epoch_key, i)))(point_ids)
+    order = jnp.argsort(jnp.where(mask, draw, jnp.inf))  # real points first, shuffled
+    order = jnp.pad(order, (0, padded - capacity))
+
+    def batch(b, carry):
+      params, opt_state = carry
+      idx = jax.lax.dynamic_slice_in_dim(order, b * bs, bs)
+      weight = ((b * bs + jnp.arange(bs)) < num_real).astype(x.dtype)
+      grads = jax.grad(loss_fn)(params, x[idx], y[idx], weight)
+      updates, opt_state = optimizer.update(grads, opt_state, params)
+      return optax.apply_updates(params, updates), opt_state
+
+    return jax.lax.fori_loop(0, num_batches, batch, (params, opt_state))
+
+  params, _ = jax.lax.fori_loop(0, epochs, epoch, (params, opt_state))
+  return params
+
+
 @dataclasses.dataclass(frozen=True)
 class MetaNetEnsemble:
   """An ensemble of :class:`MetaNet`; parameters carry a leading member axis."""
@@ -81,43 +123,9 @@ class MetaNetEnsemble:
     return jax.vmap(fit_member, in_axes=(0, None, None, None))(member_keys, x, y, mask)
 
   def _fit_member(self, key, x, y, mask, learning_rate):
-    optimizer = self.optimizer(learning_rate)
-    init_key, shuffle_key = jax.random.split(key)
-    # Padding may hold anything (a history pads with +inf); make it finite and non-zero
-    # (mape divides by it) so that its zero weight gives exactly zero loss and gradient.
-    x = jnp.where(mask[:, None], x, 0.0)
-    y = jnp.where(mask, y, 1.0)
-    params = self.module.init(init_key, x[:1])['params']
-    opt_state = optimizer.init(params)
-    capacity, bs = x.shape[0], self.batch_size
-    num_real = jnp.sum(mask)
-    num_batches = (num_real + bs - 1) // bs
-    padded = -(-capacity // bs) * bs  # whole batches over the buffer, so slices never clip
-    point_ids = jnp.arange(capacity)
-
-    def loss_fn(params, xb, yb, wb):
-      pred = self.module.apply({'params': params}, xb)
-      return jnp.sum(wb * _pointwise_loss(self.loss, pred, yb)) / jnp.sum(wb)
-
-    def epoch(e, carry):
-      params, opt_state = carry
-      epoch_key = jax.random.fold_in(shuffle_key, e)
-      draw = jax.vmap(lambda i: jax.random.uniform(jax.random.fold_in(epoch_key, i)))(point_ids)
-      order = jnp.argsort(jnp.where(mask, draw, jnp.inf))  # real points first, shuffled
-      order = jnp.pad(order, (0, padded - capacity))
-
-      def batch(b, carry):
-        params, opt_state = carry
-        idx = jax.lax.dynamic_slice_in_dim(order, b * bs, bs)
-        weight = ((b * bs + jnp.arange(bs)) < num_real).astype(x.dtype)
-        grads = jax.grad(loss_fn)(params, x[idx], y[idx], weight)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state
-
-      return jax.lax.fori_loop(0, num_batches, batch, (params, opt_state))
-
-    params, _ = jax.lax.fori_loop(0, self.epochs, epoch, (params, opt_state))
-    return params
+    return fit_masked(key, self.module, self.optimizer(learning_rate),
+                      functools.partial(_pointwise_loss, self.loss), x, y, mask, self.epochs,
+                      self.batch_size)
 
   def predict_members(self, params, x):
     """``float32[num_ensemble, N]``: every member's prediction."""

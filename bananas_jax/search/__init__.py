@@ -7,7 +7,7 @@ holding a dataclass (``bananas.predictor``) is a nested section.
 
 import dataclasses
 
-from bananas_jax.search.bananas import Bananas, BananasPlus
+from bananas_jax.search.bananas import Bananas, BananasPlus, Dngo
 from bananas_jax.search.base import Algorithm, HistorySearch, ModelBasedSearch, num_steps
 from bananas_jax.search.evolution import RegularizedEvolution
 from bananas_jax.search.gp_bo import GPBayesOpt
@@ -17,7 +17,8 @@ from bananas_jax.search.reinforce import Reinforce
 from bananas_jax.search.runner import TrialResults, best_by_validation, run_trials
 from bananas_jax.search.tpe import TreeParzenEstimator
 
-ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'random_search': RandomSearch,
+ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'dngo': Dngo,
+              'random_search': RandomSearch,
               'evolution': RegularizedEvolution, 'local_search': LocalSearch,
               'gp_bo': GPBayesOpt, 'reinforce': Reinforce, 'tpe': TreeParzenEstimator}
 

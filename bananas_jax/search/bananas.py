@@ -4,6 +4,11 @@ One ``ask`` is the whole iteration of the paper, a pure function that jit-compil
 vmaps over trials: make candidates (acquisition optimisation), encode the history and the
 candidates, train the ensemble from scratch, score the candidates with the acquisition
 function and return the ``k`` best. The first ``ask`` returns ``num_init`` random ones.
+
+The model is a choice of the loop: any predictor with ``fit(key, x, y, mask)`` and
+``predict(params, x) -> (mean, std)`` (``predict_members`` too, for Thompson sampling over
+members) takes the ensemble's place. The paper's model-based baselines are this loop with
+their own models: ``dngo`` (:mod:`bananas_jax.predictors.dngo`).
 """
 
 import dataclasses
@@ -13,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from bananas_jax import acquisition
-from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax.predictors import DNGO, MetaNetEnsemble
 from bananas_jax.search.base import ModelBasedSearch, check_schedule
 
 
@@ -42,7 +47,7 @@ class Bananas(ModelBasedSearch):
   def __post_init__(self):
     check_schedule(self.name, self.total_queries, self.num_init, self.k)
     self.space.encoding_dim(self.encoding, self.cutoff)  # refuses unknown encodings
-    acquisition.check_acq_fn(self.acq_fn)
+    acquisition.check_acq_fn(self.acq_fn, has_members=hasattr(self.predictor, 'predict_members'))
     if self.draw_per_proposal and self.acq_fn not in acquisition.RANDOMISED:
       raise ValueError(f'draw_per_proposal needs a randomised acq_fn, not {self.acq_fn!r}; '
                        f'accepted: {", ".join(acquisition.RANDOMISED)}')
@@ -62,17 +67,18 @@ class Bananas(ModelBasedSearch):
     return self.space.encode(archs, self.encoding, self.cutoff)
 
   def propose(self, key, state):
-    """One BANANAS iteration: candidates, the ensemble fitted from scratch, acquisition."""
+    """One BANANAS iteration: candidates, the model fitted from scratch, acquisition."""
     cand_key, fit_key, acq_key, fill_key = jax.random.split(key, 4)
     params = self.predictor.fit(fit_key, self.encode(state.archs), state.val_error, state.mask)
-    predict = lambda archs: self.predictor.predict_members(params, self.encode(archs))
+    predict = lambda archs: self.predictor.predict(params, self.encode(archs))
     cands, valid = acquisition.candidates(
         self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
-        self.mutation_rate, self.num_random, lambda archs: predict(archs).mean(0),
+        self.mutation_rate, self.num_random, lambda archs: predict(archs)[0],
         self.num_climb_steps)
-    members = predict(cands)
-    mean = members.mean(0)
-    score = lambda key: acquisition.score(self.acq_fn, key, mean, members.std(0),
+    mean, std = predict(cands)
+    members = (self.predictor.predict_members(params, self.encode(cands))
+               if self.acq_fn in acquisition.NEEDS_MEMBERS else None)
+    score = lambda key: acquisition.score(self.acq_fn, key, mean, std,
                                           jnp.min(state.val_error), members)
     if self.draw_per_proposal:  # parallel Thompson sampling: row i is proposal i's draw
       scores = jax.vmap(score)(jax.random.split(acq_key, self.k))
@@ -95,3 +101,13 @@ class BananasPlus(Bananas):
   encoding: str = 'adjacency'
   acq_opt: str = 'mutation_random'
   num_random: int = 300
+
+
+@dataclasses.dataclass(frozen=True)
+class Dngo(Bananas):
+  """The BANANAS paper's DNGO baseline: this loop, with its defaults, around DNGO (a
+  network's last hidden layer under a Bayesian linear regression) instead of the
+  ensemble."""
+
+  name: ClassVar[str] = 'dngo'
+  predictor: DNGO = DNGO()
