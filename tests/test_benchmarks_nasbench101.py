@@ -207,7 +207,7 @@ def test_synthetic_table_is_complete_for_its_space(synthetic5):
 @pytest.mark.slow
 @pytest.mark.parametrize('sampler, algorithms', [
     # Evolution and GP-BO only add mutation, which BANANAS exercises too.
-    ('space', 'bananas,random_search,local_search,reinforce,tpe'),
+    ('space', 'bananas,random_search,local_search,reinforce,tpe,dngo'),
     ('table', 'random_search'),
 ])
 def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorithms):
@@ -215,7 +215,7 @@ def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorith
   config.data_path = str(synthetic5)
   config.sampler, config.algorithms = sampler, algorithms
   config.trials, config.trial_batch, config.total_queries = 2, 2, 30
-  config.bananas.predictor.epochs = 5
+  config.bananas.predictor.epochs = config.dngo.predictor.epochs = 5
   config.workdir = str(tmp_path / 'run')
   summary = experiment.run_search(config)
   assert set(summary['algorithms']) == set(algorithms.split(','))
