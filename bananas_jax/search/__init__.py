@@ -17,10 +17,10 @@ from bananas_jax.search.reinforce import Reinforce
 from bananas_jax.search.runner import TrialResults, best_by_validation, run_trials
 from bananas_jax.search.tpe import TreeParzenEstimator
 
-ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'dngo': Dngo,
-              'random_search': RandomSearch,
+ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'random_search': RandomSearch,
               'evolution': RegularizedEvolution, 'local_search': LocalSearch,
-              'gp_bo': GPBayesOpt, 'reinforce': Reinforce, 'tpe': TreeParzenEstimator}
+              'gp_bo': GPBayesOpt, 'reinforce': Reinforce, 'tpe': TreeParzenEstimator,
+              'dngo': Dngo}
 
 
 def _settable_fields(cls):
