@@ -14,7 +14,7 @@ SPACE = spaces.make('nasbench201')
 
 @pytest.mark.parametrize('count, good', [(1, 1), (16, 1), (17, 2), (100, 3), (20_000, 25)])
 def test_good_set_size_is_hyperopts(count, good):  # min(ceil(0.25 sqrt(n)), 25)
-  assert int(tpe.split_sizes(count, 0.25, 25)) == good
+  assert int(tpe.good_set_size(count, 0.25, 25)) == good
 
 
 def test_forgetting_weights_ramp_over_all_but_the_newest():

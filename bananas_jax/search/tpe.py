@@ -25,7 +25,7 @@ from bananas_jax.history import novel, take_valid_or_fill
 from bananas_jax.search.base import HistorySearch, check_schedule
 
 
-def split_sizes(count, gamma, full_weight_count):
+def good_set_size(count, gamma, full_weight_count):
   """How many of ``count`` queries form the good set: hyperopt's
   ``min(ceil(gamma * sqrt(count)), full_weight_count)``."""
   return jnp.minimum(jnp.ceil(gamma * jnp.sqrt(count)).astype(jnp.int32), full_weight_count)
@@ -82,7 +82,7 @@ class TreeParzenEstimator(HistorySearch):
     """``(l, g)``: the good and bad sets' densities, each ``float32[D, max options]``."""
     choices = self.space.to_choices(state.archs)
     rank = jnp.argsort(jnp.argsort(state.val_error))  # padding (+inf error) ranks last
-    good = rank < split_sizes(state.count, self.gamma, self.full_weight_count)
+    good = rank < good_set_size(state.count, self.gamma, self.full_weight_count)
     fit = lambda members: densities(choices, self.space.choices, members, self.prior_weight,
                                     self.full_weight_count)
     return fit(good & state.mask), fit(~good & state.mask)
