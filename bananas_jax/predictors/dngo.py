@@ -96,7 +96,7 @@ class DNGO:
     net = fit_masked(key, self.module, optax.adam(self.learning_rate),
                      lambda pred, target: jnp.square(pred - target), xn, yn, mask,
                      self.epochs, self.batch_size)
-    phi = self.features(net, jnp.where(mask[:, None], xn, 0.0))
+    phi = self.features(net, xn)  # padded rows: masked out by blr_posterior
     grid = np.stack(np.meshgrid(np.logspace(*self.log10_alpha_range, self.grid_size),
                                 np.logspace(*self.log10_beta_range, self.grid_size)), -1)
     grid = jnp.asarray(grid.reshape(-1, 2), jnp.float32)

@@ -75,8 +75,9 @@ class Bananas(ModelBasedSearch):
         self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
         self.mutation_rate, self.num_random, lambda archs: predict(archs)[0],
         self.num_climb_steps)
-    mean, std = predict(cands)
-    members = (self.predictor.predict_members(params, self.encode(cands))
+    x = self.encode(cands)
+    mean, std = self.predictor.predict(params, x)
+    members = (self.predictor.predict_members(params, x)
                if self.acq_fn in acquisition.NEEDS_MEMBERS else None)
     score = lambda key: acquisition.score(self.acq_fn, key, mean, std,
                                           jnp.min(state.val_error), members)
