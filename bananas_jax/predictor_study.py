@@ -1,10 +1,17 @@
-"""The paper's predictor study: how well the ensemble predicts unseen architectures.
+"""The paper's predictor study: how well models predict unseen architectures.
 
-For each encoding and each training-set size n, over several seeds: train the ensemble on
-n distinct random architectures, predict ``num_test`` other ones, and measure the mean
-absolute error (points of validation error), Kendall tau, Spearman rho and the fraction
-predicted within one point. All sizes share one fixed-capacity buffer with a mask, so each
-encoding compiles once and the seeds train together through vmap.
+For each model (and, for the meta network ensemble, each encoding) and each training-set
+size n, over several seeds: fit the model on n distinct random architectures, predict
+``num_test`` other ones, and measure the mean absolute error (points of validation error),
+Kendall tau, Spearman rho, the fraction predicted within one point and the time to fit and
+predict. All sizes share one fixed-capacity buffer with a mask, so each model compiles once
+and the seeds fit together through vmap.
+
+Models (``config.models``): ``ensemble`` (BANANAS' meta networks, on each of
+``config.encodings``), ``gp`` (GP-BO's GP on path distances), ``dngo`` and ``bohamiann``
+(adjacency encoding, as in their searches), ``gcn`` (the neural predictor's GCN on the cell
+graph); and, with the optional ``trees`` extra (``pip install bananas-jax[trees]``), the
+host-side ``random_forest`` (scikit-learn) and ``xgboost`` at their libraries' defaults.
 
 The pieces are public for experiments of your own (the notebook uses them):
 :func:`random_split`, :func:`fit_predict` (also vmapped over learning rates: a grid of
@@ -22,11 +29,17 @@ from absl import logging
 from matplotlib.figure import Figure
 from scipy import stats
 
-from bananas_jax import benchmarks, spaces
+from bananas_jax import benchmarks, search, spaces
 from bananas_jax.history import sample_new
 from bananas_jax.io import records
-from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax.predictors import BOHAMIANN, DNGO, GCN, MetaNetEnsemble, gp
 from bananas_jax.provenance import provenance
+
+# The encoding each model other than the ensemble reads, and its settings' class.
+MODELS = {'ensemble': (None, MetaNetEnsemble), 'gp': ('path', gp.GaussianProcess),
+          'dngo': ('adjacency', DNGO), 'bohamiann': ('adjacency', BOHAMIANN),
+          'gcn': ('graph', GCN), 'random_forest': ('adjacency', None),
+          'xgboost': ('adjacency', None)}
 
 
 def random_split(key, space, num_train, num_test):
@@ -55,19 +68,80 @@ def prediction_metrics(pred, truth):
           'within_1': float(np.mean(np.abs(pred - truth) <= 1.0))}
 
 
+@functools.partial(jax.jit, static_argnames='model')
+def fit_predict_mean(model, key, x_train, y_train, mask, x_test):
+  """A JAX predictor's mean prediction on ``x_test`` after fitting it on the masked points."""
+  return model.predict(model.fit(key, x_train, y_train, mask), x_test)[0]
+
+
+@functools.partial(jax.jit, static_argnames='model')
+def gp_predict_mean(model, x_train, y_train, mask, x_test):
+  """The GP's posterior mean from L1 distances between path encodings."""
+  return model.posterior(gp.binary_l1_distances(x_train, x_train),
+                         gp.binary_l1_distances(x_train, x_test), y_train, mask)[0]
+
+
+def _tree_model(name):
+  """A fresh host-side regressor at its library's defaults; a clear error without the extra."""
+  try:
+    if name == 'random_forest':
+      from sklearn.ensemble import RandomForestRegressor
+      return RandomForestRegressor(random_state=0)
+    import xgboost
+    return xgboost.XGBRegressor(random_state=0)
+  except ImportError as e:
+    raise ValueError(f'model {name!r} needs the optional trees extra (pip install '
+                     f'"bananas-jax[trees]"): {e}') from None
+
+
+def _predict_over_seeds(name, model, keys, x_train, y_train, mask, x_test):
+  """``[seeds, num_test]`` mean predictions of one model at one training-set size."""
+  if name in ('random_forest', 'xgboost'):
+    n = int(np.asarray(mask[0]).sum())
+    return np.stack([_tree_model(name).fit(np.asarray(xt[:n]), np.asarray(yt[:n]))
+                     .predict(np.asarray(xs)) for xt, yt, xs in zip(x_train, y_train, x_test)])
+  if name == 'gp':
+    return jax.vmap(functools.partial(gp_predict_mean, model))(x_train, y_train, mask, x_test)
+  if name == 'ensemble':
+    return jax.vmap(functools.partial(fit_predict, model))(
+        keys, x_train, y_train, mask, x_test).mean(axis=1)
+  return jax.vmap(functools.partial(fit_predict_mean, model))(keys, x_train, y_train, mask,
+                                                              x_test)
+
+
+def _models(config, space):
+  """``[(model name, encoding, model)]`` in the config's order; bad names refused."""
+  names = [m.strip() for m in config.models.split(',') if m.strip()]
+  unknown = [m for m in names if m not in MODELS]
+  if unknown or not names:
+    raise ValueError(f'unknown model {unknown[0] if unknown else config.models!r}; '
+                     f'accepted: {", ".join(MODELS)}')
+  chosen = []
+  for name in names:
+    encoding, cls = MODELS[name]
+    model = None if cls is None else cls(**search.build_settings(
+        cls, config[name].to_dict(), name))
+    if name == 'ensemble':
+      chosen += [(name, e.strip(), model) for e in config.encodings.split(',')]
+    else:
+      chosen.append((name, encoding, model))
+  for name, encoding, _ in chosen:
+    space.encoding_dim(encoding, config.cutoff)
+    if name in ('random_forest', 'xgboost'):
+      _tree_model(name)
+  return chosen
+
+
 def run_predictor_study(config):
   """Runs the study of ``config``; writes ``predictor.json``, ``predictor_mae.png`` (MAE vs
   training-set size) and ``predictor.png`` (predicted vs true at ``scatter_size``)."""
   sizes = [int(n) for n in str(config.train_sizes).split(',')]
-  encodings = [e.strip() for e in config.encodings.split(',')]
   if min(sizes) < 1 or config.seeds < 1 or config.num_test < 2:
     raise ValueError(f'train_sizes ({config.train_sizes}), seeds ({config.seeds}) and '
                      f'num_test ({config.num_test}) must be positive (num_test at least 2)')
   space = spaces.make(config.search_space)
-  for encoding in encodings:
-    space.encoding_dim(encoding, config.cutoff)
+  models = _models(config, space)
   benchmark = benchmarks.load(config.search_space, config.dataset, config.fidelity)
-  ensemble = MetaNetEnsemble(**config.predictor.to_dict())
   workdir = pathlib.Path(config.workdir)
   try:
     workdir.mkdir(parents=True, exist_ok=True)
@@ -81,35 +155,38 @@ def run_predictor_study(config):
   y_train, y_test = query(train), query(test)
 
   rows, scatter = [], {}
-  for encoding in encodings:
+  for name, encoding, model in models:
     encode = jax.vmap(lambda a: space.encode(a, encoding, config.cutoff))
     x_train, x_test = encode(train), encode(test)
-
-    over_seeds = jax.vmap(functools.partial(fit_predict, ensemble))
     for n in sizes:
       tick = time.time()
       mask = jnp.broadcast_to(jnp.arange(max_n) < n, (config.seeds, max_n))
       fit_keys = jax.vmap(lambda k: jax.random.fold_in(k, n))(keys)
-      pred = np.asarray(over_seeds(fit_keys, x_train, y_train, mask, x_test).mean(axis=1))
+      pred = np.asarray(_predict_over_seeds(name, model, fit_keys, x_train, y_train, mask,
+                                            x_test))
       truth = np.asarray(y_test)
       per_seed = [prediction_metrics(p, t) for p, t in zip(pred, truth)]
-      mean = {name: float(np.mean([m[name] for m in per_seed])) for name in per_seed[0]}
+      mean = {metric: float(np.mean([m[metric] for m in per_seed])) for metric in per_seed[0]}
       mae = np.array([m['mae'] for m in per_seed])
-      rows.append({'encoding': encoding, 'train_size': n, **mean,
+      rows.append({'model': name, 'encoding': encoding, 'train_size': n, **mean,
                    'mae_stderr': float(mae.std(ddof=1) / np.sqrt(len(mae))) if len(mae) > 1 else 0.0,
                    'seconds': round(time.time() - tick, 3)})
-      logging.info('%s n=%d: MAE %.3f tau %.3f', encoding, n, mean['mae'], mean['kendall_tau'])
+      logging.info('%s %s n=%d: MAE %.3f tau %.3f', name, encoding, n, mean['mae'],
+                   mean['kendall_tau'])
       if n == config.scatter_size:
-        scatter[encoding] = (truth[0], pred[0], None)
+        scatter[_label(rows[-1])] = (truth[0], pred[0], None)
 
   report = {'config': config.to_dict(), 'provenance': provenance(), 'results': rows}
   records.write_json(workdir / 'predictor.json', report)
   plot_mae(report).savefig(workdir / 'predictor_mae.png', dpi=120)
   if scatter:
-    title = (f'{config.search_space} {config.dataset}: ensemble of '
-             f'{config.predictor.num_ensemble}, n = {config.scatter_size}')
+    title = f'{config.search_space} {config.dataset}: n = {config.scatter_size}'
     plot_predictions(scatter, title).savefig(workdir / 'predictor.png', dpi=120)
   return report
+
+
+def _label(row):
+  return f'{row["model"]} ({row["encoding"]})'
 
 
 def plot_predictions(panels, title=''):
@@ -133,13 +210,13 @@ def plot_predictions(panels, title=''):
 
 def plot_mae(report):
   """The paper's predictor figure: MAE (mean and standard error over seeds) against the
-  training-set size, a line per encoding."""
+  training-set size, a line per model and encoding."""
   fig = Figure(figsize=(5, 4))
   ax = fig.subplots()
-  for encoding in dict.fromkeys(r['encoding'] for r in report['results']):
-    rows = [r for r in report['results'] if r['encoding'] == encoding]
+  for label in dict.fromkeys(_label(r) for r in report['results']):
+    rows = [r for r in report['results'] if _label(r) == label]
     ax.errorbar([r['train_size'] for r in rows], [r['mae'] for r in rows],
-                yerr=[r['mae_stderr'] for r in rows], marker='o', capsize=3, label=encoding)
+                yerr=[r['mae_stderr'] for r in rows], marker='o', capsize=3, label=label)
   config = report['config']
   ax.set(xscale='log', xlabel='training set size', ylabel='MAE (points of validation error)',
          title=f'{config["search_space"]} {config["dataset"]}: {config["num_test"]} held-out cells')
@@ -150,11 +227,13 @@ def plot_mae(report):
 
 
 def format_report(report):
-  """The study as a text table: one line per (encoding, training-set size)."""
-  lines = [f'{"encoding":<12}{"n":>6}{"MAE":>16}{"Kendall tau":>13}{"Spearman":>10}'
-           f'{"within 1":>10}']
+  """The study as a text table: one line per (model, encoding, training-set size)."""
+  lines = [f'{"model (encoding)":<24}{"n":>6}{"MAE":>16}{"Kendall tau":>13}{"Spearman":>10}'
+           f'{"within 1":>10}{"seconds":>9}']
   for r in report['results']:
-    lines.append(f'{r["encoding"]:<12}{r["train_size"]:>6}{r["mae"]:>9.3f} +- {r["mae_stderr"]:<4.2f}'
-                 f'{r["kendall_tau"]:>13.3f}{r["spearman_rho"]:>10.3f}{r["within_1"]:>10.2f}')
+    lines.append(f'{_label(r):<24}{r["train_size"]:>6}{r["mae"]:>9.3f} +- {r["mae_stderr"]:<4.2f}'
+                 f'{r["kendall_tau"]:>13.3f}{r["spearman_rho"]:>10.3f}{r["within_1"]:>10.2f}'
+                 f'{r["seconds"]:>9.1f}')
   return '\n'.join(lines) + ('\n(MAE in points of validation error, mean over seeds; within 1: '
-                             'the fraction predicted within one point)')
+                             'the fraction predicted within one point; seconds: fitting and '
+                             'predicting every seed, compilation included at the first n)')

@@ -124,3 +124,19 @@ def test_launcher_runs_and_prints_the_table(tmp_path):
       cwd=REPO, capture_output=True, text=True)
   assert proc.returncode == 0, proc.stderr
   assert 'random_search' in proc.stdout and 'test@' in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_paper_competitors_run_through_the_launcher(tmp_path):
+  config = small_config(tmp_path, algorithms='dngo,bohamiann,bonas,gcn_predictor,npenas,alphax',
+                        trials=2)
+  config.dngo.predictor.epochs = config.npenas.predictor.epochs = 5
+  config.alphax.predictor.epochs = 5
+  config.bohamiann.predictor.update(num_steps=200, num_burn_in_steps=50, keep_every=50)
+  for gcn in (config.bonas.predictor, config.gcn_predictor.predictor):
+    gcn.update(epochs=2, width=8, linear_width=4)
+  config.gcn_predictor.update(num_init=20, k=10, num_random=100)
+  summary = experiment.run_search(config)
+  assert sorted(summary['algorithms']) == sorted(config.algorithms.split(','))
+  records = read_jsonl(tmp_path / 'results.jsonl')
+  assert len(records) == 12 and all(r['queries'][-1] == 30 for r in records)

@@ -90,7 +90,8 @@ def test_bananas_beats_random_search(cifar10):
 
 
 @pytest.mark.parametrize('settings,message', [
-    ({'encoding': 'graph'}, "unknown encoding 'graph' for nasbench201; accepted: trunc_path"),
+    ({'encoding': 'paths'}, "unknown encoding 'paths' for nasbench201; accepted: trunc_path"),
+    ({'encoding': 'graph'}, "bananas: encoding 'graph' with a MetaNetEnsemble predictor"),
     ({'acq_fn': 'kg'}, "unknown acq_fn 'kg'; accepted: its, ucb, ei, pi, ts, exploit"),
     ({'acq_opt': 'evolution'}, "unknown acq_opt 'evolution'; accepted: mutation, random"),
     ({'predictor': {'loss': 'l1'}}, "unknown loss 'l1'"),

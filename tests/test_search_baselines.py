@@ -11,17 +11,30 @@ from bananas_jax.search import runner
 SPACE = spaces.make('nasbench201')
 # Small settings per algorithm, so every check runs in seconds.
 SMALL = {
-    'dngo': {'k': 5, 'predictor': {'epochs': 20, 'grid_size': 5}},
+    'dngo': {'k': 5, 'predictor': {'epochs': 20, 'last_layer': {'grid_size': 5}}},
+    'bohamiann': {'k': 5, 'predictor': {'num_steps': 300, 'num_burn_in_steps': 100,
+                                        'keep_every': 50}},
+    'bonas': {'k': 10, 'predictor': {'epochs': 3, 'width': 8, 'linear_width': 4,
+                                     'last_layer': {'grid_size': 3}}},
+    'gcn_predictor': {'num_init': 20, 'k': 10, 'num_random': 100,
+                      'predictor': {'epochs': 3, 'width': 8, 'linear_width': 4}},
+    'npenas': {'k': 5, 'predictor': {'epochs': 20}},
+    'alphax': {'num_rollouts': 20, 'predictor': {'epochs': 10}},
     'evolution': {},
     'local_search': {},
     'gp_bo': {'k': 5},
     'reinforce': {'k': 5},
     'tpe': {'k': 5, 'num_init': 10},
 }
-DEDUPLICATES = ('dngo', 'evolution', 'local_search', 'gp_bo', 'tpe')
+# BANANAS' loop with other models: test_search_bananas.py steps through that loop.
+BANANAS_LOOP = ('dngo', 'bohamiann', 'bonas', 'gcn_predictor', 'npenas')
+DEDUPLICATES = ('evolution', 'local_search', 'gp_bo', 'tpe', 'alphax', *BANANAS_LOOP)
 
 
-@pytest.mark.parametrize('name', sorted(SMALL))
+# The model-fitting ones compile a fit per step: the slow tier.
+@pytest.mark.parametrize('name', [
+    pytest.param(n, marks=pytest.mark.slow) if n in (*BANANAS_LOOP, 'alphax') else n
+    for n in sorted(SMALL)])
 def test_exact_queries_alone_equals_batch_and_deterministic(cifar10, name):
   algo = search.make(name, SPACE, 30, SMALL[name])
   batch = search.run_trials(algo, cifar10, [0, 1, 2, 3, 4])
@@ -34,8 +47,9 @@ def test_exact_queries_alone_equals_batch_and_deterministic(cifar10, name):
     assert all(len(set(r.tolist())) == 30 for r in batch.rows)
 
 
-# dngo is BANANAS' loop with another model: test_search_bananas.py steps through that loop.
-@pytest.mark.parametrize('name', sorted(set(SMALL) - {'dngo'}))
+@pytest.mark.parametrize('name', [
+    pytest.param(n, marks=pytest.mark.slow) if n == 'alphax' else n
+    for n in sorted(set(SMALL) - set(BANANAS_LOOP))])
 def test_step_by_step_equals_the_runner(cifar10, name):
   algo = search.make(name, SPACE, 20, SMALL[name])
   init_key, step_root = runner.trial_keys([7])
@@ -133,7 +147,14 @@ def test_reinforce_policy_learns_toward_better_cells(cifar10):
     ('reinforce', {'baseline_decay': 1.5}, r'baseline_decay must be in \[0, 1\)'),
     ('tpe', {'gamma': 0.0}, r'tpe: gamma must be in \(0, 1\], got 0.0'),
     ('dngo', {'acq_fn': 'ts'}, "acq_fn 'ts' needs an ensemble's members; accepted here: its"),
-    ('dngo', {'predictor': {'grid_size': 0}}, 'dngo: grid_size must be at least 1, got 0'),
+    ('dngo', {'predictor': {'last_layer': {'grid_size': 0}}},
+     'last_layer: grid_size must be at least 1, got 0'),
+    ('bonas', {'encoding': 'path'}, "bonas: encoding 'path' with a BayesianGCN predictor; "
+     "the 'graph' encoding is for graph networks"),
+    ('npenas', {'encoding': 'graph'}, "npenas: encoding 'graph' with a MetaNetEnsemble"),
+    ('gcn_predictor', {'k': 5}, r'gcn_predictor: total_queries - num_init \(17\) must be '
+     r'a multiple of k \(5\)'),
+    ('bohamiann', {'predictor': {'keep_every': 0}}, 'bohamiann: keep_every must be at least 1'),
 ])
 def test_bad_settings(name, settings, message):
   with pytest.raises(ValueError, match=message):

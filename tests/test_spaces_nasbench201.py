@@ -105,8 +105,8 @@ def test_unknown_op_is_named():
 
 
 def test_unknown_encoding_and_space_are_named():
-  with pytest.raises(ValueError, match="unknown encoding 'graph'.*accepted: trunc_path, path"):
-    SPACE.encoding_dim('graph')
+  with pytest.raises(ValueError, match="unknown encoding 'paths'.*accepted: trunc_path, path"):
+    SPACE.encoding_dim('paths')
   with pytest.raises(ValueError, match='cutoff 200 out of range'):
     SPACE.encoding_dim('trunc_path', 200)
   with pytest.raises(ValueError, match="unknown search space 'nasbench301'.*accepted: nasbench201"):

@@ -8,11 +8,9 @@ and predictor.png (predicted vs true validation error at n = scatter_size). 41 s
 path 3.98 / 0.630, trunc_path 3.81 / 0.652 (all sizes in experiments/RESULTS.md).
 """
 
-import dataclasses
-
 import ml_collections
 
-from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax import predictor_study, search
 
 
 def get_config():
@@ -22,11 +20,14 @@ def get_config():
   config.fidelity = 200
   config.train_sizes = '20,50,100,200,500'
   config.num_test = 1000  # held-out architectures per seed
-  config.encodings = 'adjacency,path,trunc_path'
+  config.models = 'ensemble,gp,dngo,bohamiann,gcn'  # + random_forest,xgboost: the trees extra
+  config.encodings = 'adjacency,path,trunc_path'  # the ensemble's
   config.cutoff = 40
   config.seeds = 5
   config.seed = 0
   config.scatter_size = 200
   config.workdir = 'runs/predictor'
-  config.predictor = ml_collections.ConfigDict(dataclasses.asdict(MetaNetEnsemble()))
+  for name, (_, cls) in predictor_study.MODELS.items():  # each model's settings
+    if cls is not None:
+      config[name] = ml_collections.ConfigDict(search.as_config(cls()))
   return config

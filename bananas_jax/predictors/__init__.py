@@ -1,4 +1,7 @@
-"""Performance predictors: the meta neural network ensemble of BANANAS, DNGO, a GP."""
+"""Performance predictors: the meta neural network ensemble of BANANAS, and the models of
+the paper's competitors (DNGO, BOHAMIANN, the GCN of the neural predictor and BONAS, a GP)."""
 
-from bananas_jax.predictors.dngo import DNGO
+from bananas_jax.predictors.bohamiann import BOHAMIANN
+from bananas_jax.predictors.dngo import DNGO, BayesianLastLayer
 from bananas_jax.predictors.ensemble import LOSSES, MetaNet, MetaNetEnsemble
+from bananas_jax.predictors.gcn import GCN, BayesianGCN

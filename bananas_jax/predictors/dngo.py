@@ -4,7 +4,8 @@ Bayesian linear regression, the model of a BO loop with a calibrated predictive 
 Defaults are pybnn's (the implementation the BANANAS comparison ran): 3 tanh layers of 50
 units and a linear output, trained on mean squared error with Adam (0.01), batches of 10,
 500 epochs, inputs and targets normalised to zero mean and unit variance. The regression
-takes the 50 features and a constant. Its two precisions, alpha (of the weights' prior) and
+(:class:`BayesianLastLayer`, shared with BONAS' graph network) takes the 50 features and a
+constant. Its two precisions, alpha (of the weights' prior) and
 beta (of the noise), are the maximisers of the marginal likelihood over a log-spaced grid
 (type-II maximum likelihood); pybnn instead samples them with emcee. With a hundred or more
 points their posterior is concentrated, and a grid is one deterministic, vmappable program
@@ -53,12 +54,49 @@ def blr_posterior(phi, y, mask, alpha, beta):
   return m, low, log_evidence
 
 
-def _masked_moments(v, mask):
+def masked_moments(v, mask):
   """Mean and standard deviation over the masked rows (a zero spread becomes 1)."""
   rows = mask.reshape(mask.shape + (1,) * (v.ndim - 1))
   mean = jnp.sum(jnp.where(rows, v, 0.0), axis=0) / jnp.sum(mask)
   std = jnp.sqrt(jnp.sum(jnp.where(rows, v - mean, 0.0) ** 2, axis=0) / jnp.sum(mask))
   return mean, jnp.where(std > 0, std, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class BayesianLastLayer:
+  """A Bayesian linear regression over a network's last hidden layer and a constant, its
+  precisions at the marginal likelihood's maximum over a log-spaced grid (DNGO, BONAS)."""
+
+  log10_alpha_range: tuple[float, float] = (-3.0, 3.0)  # the marginal likelihood's grid
+  log10_beta_range: tuple[float, float] = (-1.0, 5.0)  # (targets normalised to unit variance)
+  grid_size: int = 13  # points per precision: half a decade apart
+
+  def __post_init__(self):
+    if self.grid_size < 1:
+      raise ValueError(f'last_layer: grid_size must be at least 1, got {self.grid_size}')
+
+  def fit(self, phi, y, mask):
+    """The posterior at the evidence-maximising precisions (``phi`` without the constant)."""
+    phi = with_constant(phi)  # padded rows: masked out by blr_posterior
+    grid = np.stack(np.meshgrid(np.logspace(*self.log10_alpha_range, self.grid_size),
+                                np.logspace(*self.log10_beta_range, self.grid_size)), -1)
+    grid = jnp.asarray(grid.reshape(-1, 2), jnp.float32)
+    evidence = jax.vmap(lambda a, b: blr_posterior(phi, y, mask, a, b)[2])(grid[:, 0],
+                                                                           grid[:, 1])
+    # float32 loses the Cholesky factor of an ill-conditioned precision: such points lose.
+    alpha, beta = grid[jnp.argmax(jnp.where(jnp.isfinite(evidence), evidence, -jnp.inf))]
+    m, low, _ = blr_posterior(phi, y, mask, alpha, beta)
+    return {'m': m, 'low': low, 'alpha': alpha, 'beta': beta}
+
+  def predict(self, params, phi):
+    """Predictive mean and standard deviation (the weights' spread and the noise)."""
+    phi = with_constant(phi)
+    spread = gp.solve_lower(params['low'], phi.T)  # [F, N]
+    return phi @ params['m'], jnp.sqrt(jnp.sum(spread ** 2, axis=0) + 1.0 / params['beta'])
+
+
+def with_constant(phi):
+  return jnp.concatenate([phi, jnp.ones_like(phi[:, :1])], axis=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,12 +108,10 @@ class DNGO:
   learning_rate: float = 0.01
   epochs: int = 500
   batch_size: int = 10
-  log10_alpha_range: tuple[float, float] = (-3.0, 3.0)  # the marginal likelihood's grid
-  log10_beta_range: tuple[float, float] = (-1.0, 5.0)  # (targets normalised to unit variance)
-  grid_size: int = 13  # points per precision: half a decade apart
+  last_layer: BayesianLastLayer = BayesianLastLayer()
 
   def __post_init__(self):
-    for name in ('num_layers', 'width', 'epochs', 'batch_size', 'grid_size'):
+    for name in ('num_layers', 'width', 'epochs', 'batch_size'):
       if getattr(self, name) < 1:
         raise ValueError(f'dngo: {name} must be at least 1, got {getattr(self, name)}')
 
@@ -83,34 +119,20 @@ class DNGO:
   def module(self):
     return FeatureNet(self.num_layers, self.width)
 
-  def features(self, net, x):
-    phi = self.module.apply({'params': net}, x, features=True)
-    return jnp.concatenate([phi, jnp.ones_like(phi[:, :1])], axis=1)
-
   def fit(self, key, x, y, mask):
-    """The trained network, the normalisation and the regression's posterior at the
-    evidence-maximising precisions."""
-    x_mean, x_std = _masked_moments(x, mask)
-    y_mean, y_std = _masked_moments(y, mask)
+    """The trained network, the normalisation and the last layer's posterior."""
+    x_mean, x_std = masked_moments(x, mask)
+    y_mean, y_std = masked_moments(y, mask)
     xn, yn = (x - x_mean) / x_std, (y - y_mean) / y_std
     net = fit_masked(key, self.module, optax.adam(self.learning_rate),
                      lambda pred, target: jnp.square(pred - target), xn, yn, mask,
                      self.epochs, self.batch_size)
-    phi = self.features(net, xn)  # padded rows: masked out by blr_posterior
-    grid = np.stack(np.meshgrid(np.logspace(*self.log10_alpha_range, self.grid_size),
-                                np.logspace(*self.log10_beta_range, self.grid_size)), -1)
-    grid = jnp.asarray(grid.reshape(-1, 2), jnp.float32)
-    evidence = jax.vmap(lambda a, b: blr_posterior(phi, yn, mask, a, b)[2])(grid[:, 0],
-                                                                            grid[:, 1])
-    alpha, beta = grid[jnp.argmax(evidence)]
-    m, low, _ = blr_posterior(phi, yn, mask, alpha, beta)
+    phi = self.module.apply({'params': net}, xn, features=True)
     return {'net': net, 'x_mean': x_mean, 'x_std': x_std, 'y_mean': y_mean, 'y_std': y_std,
-            'm': m, 'low': low, 'alpha': alpha, 'beta': beta}
+            'last_layer': self.last_layer.fit(phi, yn, mask)}
 
   def predict(self, params, x):
-    """Predictive mean and standard deviation (the weights' spread and the noise)."""
-    phi = self.features(params['net'], (x - params['x_mean']) / params['x_std'])
-    spread = gp.solve_lower(params['low'], phi.T)  # [F, N]
-    variance = jnp.sum(spread ** 2, axis=0) + 1.0 / params['beta']
-    return (phi @ params['m'] * params['y_std'] + params['y_mean'],
-            jnp.sqrt(variance) * params['y_std'])
+    phi = self.module.apply({'params': params['net']},
+                            (x - params['x_mean']) / params['x_std'], features=True)
+    mean, std = self.last_layer.predict(params['last_layer'], phi)
+    return mean * params['y_std'] + params['y_mean'], std * params['y_std']

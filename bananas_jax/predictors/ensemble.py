@@ -44,25 +44,33 @@ def _pointwise_loss(name, pred, target):
   return 100.0 * jnp.abs((pred - target) / target)  # mape
 
 
+def epoch_steps(mask, batch_size):
+  """Updates per epoch of :func:`fit_masked`: batches of the real points, the last partial."""
+  return (jnp.sum(mask) + batch_size - 1) // batch_size
+
+
 def fit_masked(key, module, optimizer, pointwise_loss, x, y, mask, epochs, batch_size):
   """``module``'s parameters trained from a fresh initialisation on the masked points of a
   fixed-capacity buffer (the real points first): ``epochs`` passes in shuffled batches of
-  ``batch_size`` real points, ``pointwise_loss(pred, target)`` averaged over each batch."""
+  ``batch_size`` real points, ``pointwise_loss(pred, target)`` averaged over each batch.
+  Each batch gets its own ``'dropout'`` key; ``optimizer`` may schedule its learning rate
+  by update count (:func:`epoch_steps` updates per epoch)."""
   init_key, shuffle_key = jax.random.split(key)
+  dropout_key = jax.random.fold_in(init_key, 1)  # for modules with dropout; others ignore it
   # Padding may hold anything (a history pads with +inf); make it finite and non-zero
   # (mape divides by it) so that its zero weight gives exactly zero loss and gradient.
-  x = jnp.where(mask[:, None], x, 0.0)
+  x = jnp.where(mask.reshape(mask.shape + (1,) * (x.ndim - 1)), x, 0.0)
   y = jnp.where(mask, y, 1.0)
   params = module.init(init_key, x[:1])['params']
   opt_state = optimizer.init(params)
   capacity, bs = x.shape[0], batch_size
   num_real = jnp.sum(mask)
-  num_batches = (num_real + bs - 1) // bs
+  num_batches = epoch_steps(mask, bs)
   padded = -(-capacity // bs) * bs  # whole batches over the buffer, so slices never clip
   point_ids = jnp.arange(capacity)
 
-  def loss_fn(params, xb, yb, wb):
-    pred = module.apply({'params': params}, xb)
+  def loss_fn(params, xb, yb, wb, batch_key):
+    pred = module.apply({'params': params}, xb, rngs={'dropout': batch_key})
     return jnp.sum(wb * pointwise_loss(pred, yb)) / jnp.sum(wb)
 
   def epoch(e, carry):
@@ -76,7 +84,8 @@ def fit_masked(key, module, optimizer, pointwise_loss, x, y, mask, epochs, batch
       params, opt_state = carry
       idx = jax.lax.dynamic_slice_in_dim(order, b * bs, bs)
       weight = ((b * bs + jnp.arange(bs)) < num_real).astype(x.dtype)
-      grads = jax.grad(loss_fn)(params, x[idx], y[idx], weight)
+      batch_key = jax.random.fold_in(jax.random.fold_in(dropout_key, e), b)
+      grads = jax.grad(loss_fn)(params, x[idx], y[idx], weight, batch_key)
       updates, opt_state = optimizer.update(grads, opt_state, params)
       return optax.apply_updates(params, updates), opt_state
 

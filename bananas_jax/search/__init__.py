@@ -7,11 +7,13 @@ holding a dataclass (``bananas.predictor``) is a nested section.
 
 import dataclasses
 
-from bananas_jax.search.bananas import Bananas, BananasPlus, Dngo
+from bananas_jax.search.alphax import AlphaX
+from bananas_jax.search.bananas import Bananas, BananasPlus
 from bananas_jax.search.base import Algorithm, HistorySearch, ModelBasedSearch, num_steps
 from bananas_jax.search.evolution import RegularizedEvolution
 from bananas_jax.search.gp_bo import GPBayesOpt
 from bananas_jax.search.local_search import LocalSearch
+from bananas_jax.search.model_based import Bohamiann, Bonas, Dngo, GcnPredictor, Npenas
 from bananas_jax.search.random_search import RandomSearch
 from bananas_jax.search.reinforce import Reinforce
 from bananas_jax.search.runner import TrialResults, best_by_validation, run_trials
@@ -20,7 +22,8 @@ from bananas_jax.search.tpe import TreeParzenEstimator
 ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'random_search': RandomSearch,
               'evolution': RegularizedEvolution, 'local_search': LocalSearch,
               'gp_bo': GPBayesOpt, 'reinforce': Reinforce, 'tpe': TreeParzenEstimator,
-              'dngo': Dngo}
+              'dngo': Dngo, 'bohamiann': Bohamiann, 'bonas': Bonas,
+              'gcn_predictor': GcnPredictor, 'npenas': Npenas, 'alphax': AlphaX}
 
 
 def _settable_fields(cls):
@@ -30,10 +33,10 @@ def _settable_fields(cls):
           if f.init and f.name not in ('space', 'total_queries')}
 
 
-def _as_config(value):
+def as_config(value):
   """A default as a config value: dataclasses as dicts, tuples as lists (JSON-friendly)."""
   if dataclasses.is_dataclass(value):
-    return {f.name: _as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return {f.name: as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
   return list(value) if isinstance(value, tuple) else value
 
 
@@ -41,10 +44,10 @@ def default_settings(name: str) -> dict:
   """The config section of algorithm ``name`` with every field at its default."""
   if name not in ALGORITHMS:
     raise ValueError(f'unknown algorithm {name!r}; accepted: {", ".join(ALGORITHMS)}')
-  return {n: _as_config(f.default) for n, f in _settable_fields(ALGORITHMS[name]).items()}
+  return {n: as_config(f.default) for n, f in _settable_fields(ALGORITHMS[name]).items()}
 
 
-def _build_settings(cls, settings, label):
+def build_settings(cls, settings, label):
   """Constructor arguments from a config section: nested sections become their dataclass
   (unset fields at their defaults), lists become tuples (hashable: algorithms are jit
   static arguments). Unknown fields are refused with the accepted ones."""
@@ -57,7 +60,7 @@ def _build_settings(cls, settings, label):
   for name, value in settings.items():
     default = fields[name].default
     if dataclasses.is_dataclass(default) and isinstance(value, dict):
-      value = type(default)(**_build_settings(type(default), value, f'{label}.{name}'))
+      value = type(default)(**build_settings(type(default), value, f'{label}.{name}'))
     elif isinstance(value, list):
       value = tuple(value)
     built[name] = value
@@ -77,4 +80,4 @@ def make(name: str, space, total_queries: int, settings=None) -> Algorithm:
     raise ValueError(f'unknown algorithm {algorithm!r}; accepted: {", ".join(ALGORITHMS)}')
   cls = ALGORITHMS[algorithm]
   return cls(space=space, total_queries=total_queries,
-             **_build_settings(cls, settings, name))
+             **build_settings(cls, settings, name))

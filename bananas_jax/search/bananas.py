@@ -7,8 +7,8 @@ function and return the ``k`` best. The first ``ask`` returns ``num_init`` rando
 
 The model is a choice of the loop: any predictor with ``fit(key, x, y, mask)`` and
 ``predict(params, x) -> (mean, std)`` (``predict_members`` too, for Thompson sampling over
-members) takes the ensemble's place. The paper's model-based baselines are this loop with
-their own models: ``dngo`` (:mod:`bananas_jax.predictors.dngo`).
+members) takes the ensemble's place. The paper's model-based competitors are this loop
+with their own models and defaults (:mod:`bananas_jax.search.model_based`).
 """
 
 import dataclasses
@@ -18,8 +18,8 @@ import jax
 import jax.numpy as jnp
 
 from bananas_jax import acquisition
-from bananas_jax.predictors import DNGO, MetaNetEnsemble
-from bananas_jax.search.base import ModelBasedSearch, check_schedule
+from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax.search.base import ModelBasedSearch, check_predictor_encoding, check_schedule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +47,7 @@ class Bananas(ModelBasedSearch):
   def __post_init__(self):
     check_schedule(self.name, self.total_queries, self.num_init, self.k)
     self.space.encoding_dim(self.encoding, self.cutoff)  # refuses unknown encodings
+    check_predictor_encoding(self.name, self.predictor, self.encoding)
     acquisition.check_acq_fn(self.acq_fn, has_members=hasattr(self.predictor, 'predict_members'))
     if self.draw_per_proposal and self.acq_fn not in acquisition.RANDOMISED:
       raise ValueError(f'draw_per_proposal needs a randomised acq_fn, not {self.acq_fn!r}; '
@@ -102,13 +103,3 @@ class BananasPlus(Bananas):
   encoding: str = 'adjacency'
   acq_opt: str = 'mutation_random'
   num_random: int = 300
-
-
-@dataclasses.dataclass(frozen=True)
-class Dngo(Bananas):
-  """The BANANAS paper's DNGO baseline: this loop, with its defaults, around DNGO (a
-  network's last hidden layer under a Bayesian linear regression) instead of the
-  ensemble."""
-
-  name: ClassVar[str] = 'dngo'
-  predictor: DNGO = DNGO()

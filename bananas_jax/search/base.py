@@ -93,3 +93,11 @@ def check_schedule(name: str, total_queries: int, num_init: int, k: int) -> None
   if (total_queries - num_init) % k:
     raise ValueError(f'{name}: total_queries - num_init ({total_queries - num_init}) must be '
                      f'a multiple of k ({k})')
+
+
+def check_predictor_encoding(name: str, predictor, encoding: str) -> None:
+  """Refuses a graph network without the 'graph' encoding, and that encoding without one."""
+  if getattr(predictor, 'reads_graph', False) != (encoding == 'graph'):
+    raise ValueError(f"{name}: encoding {encoding!r} with a {type(predictor).__name__} "
+                     f"predictor; the 'graph' encoding is for graph networks (bonas, "
+                     f'gcn_predictor) and only they read it')

@@ -49,7 +49,8 @@ class SearchSpace(Protocol):
     """``int32[B]``: equal exactly when two architectures count as duplicates."""
 
   def encode(self, archs: Archs, encoding: str, cutoff: int) -> jax.Array:
-    """``float32[B, D]`` features for a predictor."""
+    """``float32[B, D]`` features for a predictor; ``'graph'`` gives ``float32[B, nodes,
+    nodes + labels]`` for graph networks (:func:`graph_encoding`)."""
 
   def encoding_dim(self, encoding: str, cutoff: int) -> int:
     """``D`` of :meth:`encode`; raises ValueError naming the accepted values."""
@@ -68,6 +69,15 @@ def checked_encoding_dim(space, dims: dict, encoding: str, cutoff: int) -> int:
     raise ValueError(f'cutoff {cutoff} out of range for {space.name}; '
                      f'accepted: 1..{dims["path"]}')
   return dims[encoding]
+
+
+def graph_encoding(adjacency, labels, num_labels: int) -> jax.Array:
+  """A batch of labelled DAGs as one array, ``float32[B, N, N + num_labels]``: row ``i`` is
+  node ``i``'s outgoing edges (``adjacency[b, i, j] = 1`` for an edge i -> j) followed by the
+  one-hot of its label, so a graph network reads both from one encoding."""
+  adjacency = jnp.broadcast_to(jnp.asarray(adjacency, jnp.float32),
+                               labels.shape + labels.shape[-1:])
+  return jnp.concatenate([adjacency, jax.nn.one_hot(labels, num_labels)], axis=-1)
 
 
 def take(archs: Archs, index: jax.Array) -> Archs:

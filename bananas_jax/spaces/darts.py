@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.spaces.base import checked_encoding_dim, until_valid
+from bananas_jax.spaces.base import checked_encoding_dim, graph_encoding, until_valid
 
 OPS = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'sep_conv_5x5',
        'dil_conv_3x3', 'dil_conv_5x5')
@@ -53,13 +53,22 @@ def _chains():
 
 _CHAIN_PAIRS, _CHAIN_READS, _CHAIN_LEN, _CHAIN_START = _chains()
 
+# The graph form, per cell: nodes 0 and 1 the cell's inputs, node 2 + j pair j's op, node 10
+# the output (fed by every op: the cell concatenates all its intermediate nodes). A pair
+# reading input node n is fed by node n (n < 2) or by the two ops that sum into node n.
+_GRAPH_NODES = 2 + NUM_PAIRS + 1
+_FED_BY = np.zeros((NUM_INPUT_NODES, _GRAPH_NODES), np.float32)
+_FED_BY[[0, 1], [0, 1]] = 1
+for _n in range(2, NUM_INPUT_NODES):
+  _FED_BY[_n, [2 * _n - 2, 2 * _n - 1]] = 1
+
 
 @dataclasses.dataclass(frozen=True)
 class DartsSpace:
   """The DARTS space with the original BANANAS semantics (docs/algorithm.md)."""
 
   name: str = 'darts'
-  encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency')
+  encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency', 'graph')
   choices: tuple[int, ...] = tuple(
       c for _ in range(2) for j in range(NUM_PAIRS) for c in (int(_INPUT_CHOICES[j]), NUM_OPS))
 
@@ -152,13 +161,30 @@ class DartsSpace:
       inputs = jax.nn.one_hot(canon[..., 0], NUM_INPUT_NODES)
       ops = jax.nn.one_hot(canon[..., 1], NUM_OPS)
       return jnp.concatenate([inputs, ops], axis=-1).reshape(archs.shape[0], -1)
+    if encoding == 'graph':
+      return self._graph(archs)
     path = self._path(archs)
     return path if encoding == 'path' else path[:, :cutoff]
 
   def encoding_dim(self, encoding='trunc_path', cutoff=100):
     dims = {'adjacency': 2 * NUM_PAIRS * (NUM_INPUT_NODES + NUM_OPS), 'path': PATH_DIM,
-            'trunc_path': cutoff}
+            'trunc_path': cutoff, 'graph': 2 * _GRAPH_NODES * (2 * _GRAPH_NODES + NUM_OPS + 2)}
     return checked_encoding_dim(self, dims, encoding, cutoff)
+
+  def _graph(self, archs):
+    """Both cells' op graphs as one graph of 22 nodes (normal cell first, no edges between
+    them); labels: the 8 ops, then input and output."""
+    num = archs.shape[0]
+    ops = jnp.arange(2, 2 + NUM_PAIRS)
+    cell = jnp.zeros((num, 2, _GRAPH_NODES, _GRAPH_NODES))
+    cell = cell.at[:, :, :, ops].set(jnp.swapaxes(jnp.asarray(_FED_BY)[archs[..., 0]], -1, -2))
+    cell = cell.at[:, :, ops, _GRAPH_NODES - 1].set(1.0)
+    adjacency = jnp.zeros((num, 2 * _GRAPH_NODES, 2 * _GRAPH_NODES))
+    adjacency = adjacency.at[:, :_GRAPH_NODES, :_GRAPH_NODES].set(cell[:, 0])
+    adjacency = adjacency.at[:, _GRAPH_NODES:, _GRAPH_NODES:].set(cell[:, 1])
+    ends = jnp.broadcast_to(jnp.asarray([NUM_OPS, NUM_OPS], jnp.int32), (num, 2, 2))
+    labels = jnp.concatenate([ends, archs[..., 1], ends[..., :1] + 1], axis=-1)
+    return graph_encoding(adjacency, labels.reshape(num, -1), NUM_OPS + 2)
 
   def _path(self, archs):
     """``float32[B, 18724]``, ordered by path length first, so that truncating keeps the

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.spaces.base import checked_encoding_dim, until_valid
+from bananas_jax.spaces.base import checked_encoding_dim, graph_encoding, until_valid
 
 OPS = ('conv3x3-bn-relu', 'conv1x1-bn-relu', 'maxpool3x3')  # fixes every encoding index
 NUM_OPS = len(OPS)
@@ -49,7 +49,7 @@ class NASBench101Space:
   num_vertices: int = 7
   max_edges: int = 9
   name: str = 'nasbench101'
-  encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency', 'categorical')
+  encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency', 'categorical', 'graph')
 
   def __post_init__(self):
     if not 3 <= self.num_vertices <= 7:  # the key packs edges and ops into 31 bits
@@ -233,13 +233,19 @@ class NASBench101Space:
       ops = (jax.nn.one_hot(cells.ops, NUM_OPS).reshape(cells.ops.shape[0], -1)
              if encoding == 'adjacency' else cells.ops)
       return jnp.concatenate([self._edge_bits(cells), ops], axis=1).astype(jnp.float32)
+    if encoding == 'graph':  # the unpruned DAG; labels: the 3 ops, then input and output
+      num = cells.ops.shape[0]
+      labels = jnp.concatenate([jnp.full((num, 1), NUM_OPS), cells.ops,
+                                jnp.full((num, 1), NUM_OPS + 1)], axis=1)
+      return graph_encoding(cells.matrix, labels, NUM_OPS + 2)
     path = self._path(cells)
     return path if encoding == 'path' else path[:, :cutoff]
 
   def encoding_dim(self, encoding='trunc_path', cutoff=40):
     dims = {'adjacency': self.num_edges + NUM_OPS * self.num_inner,
             'categorical': self.num_edges + self.num_inner,
-            'path': self.path_dim, 'trunc_path': cutoff}
+            'path': self.path_dim, 'trunc_path': cutoff,
+            'graph': self.num_vertices * (self.num_vertices + NUM_OPS + 2)}
     return checked_encoding_dim(self, dims, encoding, cutoff)
 
   def _path(self, cells):

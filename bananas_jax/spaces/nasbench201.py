@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.spaces.base import checked_encoding_dim
+from bananas_jax.spaces.base import checked_encoding_dim, graph_encoding
 
 OPS = ('avg_pool_3x3', 'nor_conv_1x1', 'nor_conv_3x3', 'none', 'skip_connect')
 NUM_OPS = len(OPS)
@@ -35,6 +35,24 @@ _PATH_WEIGHTS = np.array([[NUM_OPS**j if j < len(p) else 0 for j in range(3)] fo
 _PATH_OFFSETS = np.array([PATH_BASE[len(p)] for p in PATHS], np.int32)
 _KEY_WEIGHTS = NUM_OPS**np.arange(NUM_EDGES, dtype=np.int32)
 
+
+def _op_graph():
+  """The cell with its ops as nodes (the form graph predictors take): node 0 the input,
+  node 1 + e edge e's op, node 7 the output. The wiring is the same for every cell: op e
+  feeds op e' when edge e ends where e' starts."""
+  graph = np.zeros((NUM_EDGES + 2, NUM_EDGES + 2), np.float32)
+  for e, (src, dst) in enumerate(EDGES):
+    if src == 0:
+      graph[0, 1 + e] = 1
+    if dst == 3:
+      graph[1 + e, NUM_EDGES + 1] = 1
+    for f, (next_src, _) in enumerate(EDGES):
+      graph[1 + e, 1 + f] = float(next_src == dst)
+  return graph
+
+
+_OP_GRAPH = _op_graph()
+
 _STRING_RE = re.compile(r'\|([a-z0-9_]+)~0\|\+\|([a-z0-9_]+)~0\|([a-z0-9_]+)~1\|\+'
                         r'\|([a-z0-9_]+)~0\|([a-z0-9_]+)~1\|([a-z0-9_]+)~2\|')
 _STRING_FORM = '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'
@@ -45,7 +63,8 @@ class NASBench201Space:
   """NAS-Bench-201 with the original BANANAS semantics (docs/algorithm.md)."""
 
   name: str = 'nasbench201'
-  encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency', 'categorical', 'nasbot')
+  encodings: tuple[str, ...] = ('trunc_path', 'path', 'adjacency', 'categorical', 'nasbot',
+                                'graph')
   choices: tuple[int, ...] = (NUM_OPS,) * NUM_EDGES  # a policy's decisions: an op per edge
 
   def empty(self, num):
@@ -101,6 +120,11 @@ class NASBench201Space:
       return jax.nn.one_hot(archs, NUM_OPS).reshape(archs.shape[0], NUM_EDGES * NUM_OPS)
     if encoding == 'nasbot':
       return self._nasbot(archs)
+    if encoding == 'graph':  # labels: the 5 ops, then input and output
+      num = archs.shape[0]
+      labels = jnp.concatenate([jnp.full((num, 1), NUM_OPS), archs,
+                                jnp.full((num, 1), NUM_OPS + 1)], axis=1)
+      return graph_encoding(_OP_GRAPH, labels, NUM_OPS + 2)
     path = self._path(archs)
     return path if encoding == 'path' else path[:, :cutoff]
 
@@ -115,7 +139,8 @@ class NASBench201Space:
 
   def encoding_dim(self, encoding='trunc_path', cutoff=40):
     dims = {'categorical': NUM_EDGES, 'adjacency': NUM_EDGES * NUM_OPS, 'path': PATH_DIM,
-            'trunc_path': cutoff, 'nasbot': NUM_OPS + 8}
+            'trunc_path': cutoff, 'nasbot': NUM_OPS + 8,
+            'graph': (NUM_EDGES + 2) * (NUM_EDGES + 2 + NUM_OPS + 2)}
     return checked_encoding_dim(self, dims, encoding, cutoff)
 
   def _path(self, archs):

@@ -1,0 +1,124 @@
+"""BOHAMIANN and the GCN predictors: their mechanics on worked examples, fits in padded
+buffers equal to fits on the real points, and what they learn."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats
+
+from bananas_jax import benchmarks, spaces
+from bananas_jax.predictors import BOHAMIANN, GCN, BayesianGCN, gcn
+
+SPACE = spaces.make('nasbench201')
+
+
+def test_a_directed_graph_convolution_on_a_hand_made_chain():
+  # 0 -> 1 -> 2 with self-loops, row-normalised: along the edges and against them
+  along = np.array([[.5, .5, 0], [0, .5, .5], [0, 0, 1]])
+  against = np.array([[1, 0, 0], [.5, .5, 0], [0, 1 / 3, 2 / 3]])
+  h = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+  layer = gcn.DirectedGraphConv(features=2, dropout=0.0)
+  params = {'params': {'Dense_0': {'kernel': np.array([[1.0, -1.0], [2.0, 0.5]])},
+                       'Dense_1': {'kernel': np.array([[-1.0, 1.0], [0.5, 1.0]])}}}
+  out = layer.apply(params, h, along, against)
+  relu = lambda v: np.maximum(v, 0)
+  expected = 0.5 * (relu(along @ h @ params['params']['Dense_0']['kernel'])
+                    + relu(against @ h @ params['params']['Dense_1']['kernel']))
+  np.testing.assert_allclose(out, expected, rtol=1e-6)
+  # the network normalises a 0/1 adjacency to exactly these two matrices
+  adjacency = np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0]], np.float32)
+  spy = {}
+
+  class Spy(gcn.DirectedGraphConv):
+    def __call__(self, h, along, against):
+      spy['along'], spy['against'] = along, against
+      return super().__call__(h, along, against)
+
+  net = gcn.GraphNet(1, 2, 2, 0.0)
+  x = jnp.concatenate([adjacency, h], axis=-1)[None]
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(gcn, 'DirectedGraphConv', Spy)
+    net.init(jax.random.key(0), x)
+  np.testing.assert_allclose(spy['along'][0], along, rtol=1e-6)
+  np.testing.assert_allclose(spy['against'][0], against, rtol=1e-6)
+
+
+def test_the_graph_network_ignores_how_nodes_are_numbered():
+  graph = SPACE.encode(SPACE.sample(jax.random.key(0), 4), 'graph')
+  order = jnp.array([7, 3, 0, 5, 1, 6, 2, 4])
+  nodes = graph.shape[1]
+  renumbered = graph[:, order][:, :, jnp.concatenate([order, jnp.arange(nodes, graph.shape[2])])]
+  net = gcn.GraphNet(4, 16, 8, 0.1)
+  params = net.init(jax.random.key(1), graph)
+  np.testing.assert_allclose(net.apply(params, graph), net.apply(params, renumbered),
+                             rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(scope='module')
+def data():
+  benchmark = benchmarks.load('nasbench201', 'cifar10', 200)
+  archs = SPACE.sample(jax.random.key(0), 160)
+  return archs, benchmark.query(jax.random.key(1), archs).val_error
+
+
+@pytest.mark.parametrize('model, encoding', [
+    (BOHAMIANN(num_steps=600, num_burn_in_steps=200, keep_every=40), 'adjacency'),
+    (BayesianGCN(epochs=40, width=32, linear_width=16), 'graph'),
+])
+def test_padding_changes_nothing_and_the_fit_learns(data, model, encoding):
+  archs, y = data
+  x = SPACE.encode(archs, encoding)
+  fit = jax.jit(model.fit)
+  mask = jnp.arange(130) < 100
+
+  def fit_padded_with(junk):  # a history pads with anything; +inf errors
+    return fit(jax.random.key(2), jnp.concatenate([x[:100], jnp.full((30,) + x.shape[1:], junk)]),
+               jnp.concatenate([y[:100], jnp.full(30, jnp.inf)]), mask)
+
+  mean, std = model.predict(fit_padded_with(3.0), x[100:])
+  for a, b in zip((mean, std), model.predict(fit_padded_with(-7.0), x[100:])):
+    np.testing.assert_array_equal(a, b)
+  assert scipy.stats.kendalltau(mean, y[100:])[0] > 0.25  # short fits; p < 0.01 on 60 cells
+  assert np.all(std > 0) and np.all(np.isfinite(std))
+
+
+def test_bohamiann_keeps_a_network_every_keep_every_steps_after_burn_in():
+  assert BOHAMIANN().num_samples == 179  # steps 1050, 1100, ..., 9950 of 10,000
+  model = BOHAMIANN(num_steps=300, num_burn_in_steps=100, keep_every=50)
+  x = jnp.linspace(-1, 1, 20)[:, None]
+  params = model.fit(jax.random.key(0), x, jnp.sin(3 * x[:, 0]), jnp.ones(20, bool))
+  assert model.num_samples == 3 and jax.tree.leaves(params['samples'])[0].shape[0] == 3
+  members = model.predict_members(params, x)
+  assert members.shape == (3, 20) and len({tuple(np.asarray(m)) for m in members}) == 3
+
+
+def test_bohamiann_fits_its_data_and_is_less_sure_away_from_it():
+  model = BOHAMIANN(num_steps=3000, num_burn_in_steps=1000, keep_every=20)
+  x = jnp.linspace(-1, 1, 40)[:, None]
+  # jit-compiled, as in a search: the chain is chaotic, so other float roundings take
+  # other (equally valid) paths
+  params = jax.jit(model.fit)(jax.random.key(0), x, jnp.sin(3 * x[:, 0]), jnp.ones(40, bool))
+  mean, std = model.predict(params, jnp.array([[0.0], [0.5], [6.0]]))
+  np.testing.assert_allclose(mean[:2], np.sin([0.0, 1.5]), atol=0.3)
+  assert std[2] > 1.3 * std[:2].max()
+
+
+def test_the_neural_predictor_gcn_has_no_spread():
+  model = GCN(epochs=2, width=8, linear_width=4)
+  x = SPACE.encode(SPACE.sample(jax.random.key(0), 12), 'graph')
+  params = model.fit(jax.random.key(1), x, jnp.arange(12.0), jnp.ones(12, bool))
+  mean, std = model.predict(params, x)
+  assert mean.shape == (12,) and not np.any(std)
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda: BOHAMIANN(num_steps=1000), 'num_steps .1000. must leave at least one network'),
+    (lambda: BOHAMIANN(mdecay=1.5), r'bohamiann: mdecay must be in \(0, 1\), got 1.5'),
+    (lambda: GCN(dropout=1.0), r'gcn: dropout must be in \[0, 1\), got 1.0'),
+    (lambda: GCN(width=0), 'gcn: width must be at least 1, got 0'),
+])
+def test_bad_settings(make, message):
+  with pytest.raises(ValueError, match=message):
+    make()
