@@ -49,9 +49,18 @@ def novel(keys, valid, seen_keys):
 
   ``seen_keys`` uses -1 for empty slots, which no canonical key equals.
   """
-  in_seen = jnp.any(keys[:, None] == seen_keys[None, :], axis=1)
-  earlier = jnp.tril(jnp.ones((keys.shape[0],) * 2, bool), k=-1)
-  repeat = jnp.any((keys[:, None] == keys[None, :]) & earlier & valid[None, :], axis=1)
+  # By sorting, not by all pairs: a pool of thousands of candidates in each of a hundred
+  # vmapped trials would otherwise hold N^2 comparisons per trial.
+  sorted_seen = jnp.sort(seen_keys)
+  at = jnp.clip(jnp.searchsorted(sorted_seen, keys), 0, sorted_seen.shape[0] - 1)
+  in_seen = sorted_seen[at] == keys
+  # Equal keys side by side, valid ones first, then in index order: a valid row repeats an
+  # earlier one exactly when the row sorted just before it is valid and has its key.
+  order = jnp.lexsort((jnp.arange(keys.shape[0]), ~valid, keys))
+  sorted_keys, sorted_valid = keys[order], valid[order]
+  repeats_previous = jnp.concatenate([jnp.zeros(1, bool), (sorted_keys[1:] == sorted_keys[:-1])
+                                      & sorted_valid[:-1]])
+  repeat = jnp.zeros_like(valid).at[order].set(repeats_previous)
   return valid & ~in_seen & ~repeat
 
 

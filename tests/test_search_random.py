@@ -61,6 +61,20 @@ def test_novel_marks_first_new_occurrences():
   valid = jnp.array([True, True, True, True, True, False])
   fresh = history.novel(keys, valid, seen_keys=jnp.array([9, -1]))
   assert fresh.tolist() == [True, True, False, False, False, False]
+  # an invalid first occurrence does not hide a valid later one
+  fresh = history.novel(jnp.array([3, 3, 3]), jnp.array([False, True, True]), jnp.array([-1]))
+  assert fresh.tolist() == [False, True, False]
+
+
+def test_novel_agrees_with_comparing_every_pair():
+  rng = np.random.default_rng(0)
+  for _ in range(50):
+    keys, valid = rng.integers(0, 20, 40), rng.random(40) < 0.7
+    seen = np.where(rng.random(15) < 0.3, -1, rng.integers(0, 20, 15))
+    expected = [bool(valid[i] and keys[i] not in seen
+                     and not any(valid[j] and keys[j] == keys[i] for j in range(i)))
+                for i in range(40)]
+    assert history.novel(jnp.asarray(keys), jnp.asarray(valid), jnp.asarray(seen)).tolist() == expected
 
 
 @pytest.mark.parametrize('settings,message', [

@@ -136,7 +136,10 @@ class BOHAMIANN:
   def predict_members(self, params, x):
     """``float32[num_samples, N]``: every kept network's prediction."""
     xn = (x - params['x_mean']) / params['x_std']
-    mean = jax.vmap(lambda p: self.module.apply({'params': p}, xn)[0])(params['samples'])
+    # a few networks at a time: all 179 on a pool, for a hundred vmapped trials, would hold
+    # every hidden activation at once
+    mean = jax.lax.map(lambda p: self.module.apply({'params': p}, xn)[0], params['samples'],
+                       batch_size=20)
     return mean * params['y_std'] + params['y_mean']
 
   def predict(self, params, x):

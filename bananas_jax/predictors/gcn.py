@@ -83,9 +83,10 @@ class GCN:
   weight_decay: float = 3e-4
   epochs: int = 300
   batch_size: int = 7
+  chunk: int = 250  # graphs scored at once (memory, not results)
 
   def __post_init__(self):
-    for name in ('num_layers', 'width', 'linear_width', 'epochs', 'batch_size'):
+    for name in ('num_layers', 'width', 'linear_width', 'epochs', 'batch_size', 'chunk'):
       if getattr(self, name) < 1:
         raise ValueError(f'gcn: {name} must be at least 1, got {getattr(self, name)}')
     if not 0 <= self.dropout < 1:
@@ -110,9 +111,15 @@ class GCN:
   def fit(self, key, x, y, mask):
     return self.train(key, x, y, mask)
 
+  def apply(self, net, x, features=False):
+    """The network on a batch, ``chunk`` graphs at a time: scoring a pool of thousands of
+    candidates for a hundred vmapped trials at once would hold every node's activations."""
+    one = lambda graph: self.module.apply({'params': net}, graph[None], features=features)[0]
+    return jax.lax.map(one, x, batch_size=self.chunk)
+
   def predict(self, params, x):
     """The network's prediction; its spread is zero (a point estimate)."""
-    mean = self.module.apply({'params': params['net']}, x) * params['y_std'] + params['y_mean']
+    mean = self.apply(params['net'], x) * params['y_std'] + params['y_mean']
     return mean, jnp.zeros_like(mean)
 
 
@@ -124,11 +131,11 @@ class BayesianGCN(GCN):
 
   def fit(self, key, x, y, mask):
     params = self.train(key, x, y, mask)
-    phi = self.module.apply({'params': params['net']}, x, features=True)
+    phi = self.apply(params['net'], x, features=True)
     y_norm = (y - params['y_mean']) / params['y_std']
     return {**params, 'last_layer': self.last_layer.fit(phi, y_norm, mask)}
 
   def predict(self, params, x):
-    phi = self.module.apply({'params': params['net']}, x, features=True)
+    phi = self.apply(params['net'], x, features=True)
     mean, std = self.last_layer.predict(params['last_layer'], phi)
     return mean * params['y_std'] + params['y_mean'], std * params['y_std']
