@@ -2,7 +2,7 @@ import pytest
 
 from bananas_jax import experiment, sweep
 from bananas_jax.configs import nasbench201, predictor
-from experiments.configs import ablations, bananas_plus
+from experiments.configs import ablations, bananas_plus, paper_comparison
 
 
 def test_main_config_builds_every_algorithm():
@@ -30,6 +30,19 @@ def test_bananas_plus_sweep_tunes_and_reports_on_disjoint_seeds():
     assert len(sweep.grid_points(config)) == 6  # 3 datasets, with and without noise
   with pytest.raises(ValueError, match="unknown seeds 'test'; accepted: eval, tune"):
     bananas_plus.get_config('test')
+
+
+def test_the_paper_comparison_builds_every_row_of_the_table_on_both_benchmarks():
+  config = paper_comparison.get_config()
+  _, algorithms = experiment.build(config)
+  assert list(algorithms) == list(paper_comparison.ALGORITHMS)
+  assert algorithms['nasbot'].distance == 'nasbot'
+  assert len(sweep.grid_points(config)) == 3 and config.trials == 100
+  config = paper_comparison.get_config('nasbench101')
+  assert config.search_space == 'nasbench101' and sweep.grid_points(config) == [[]]
+  assert config.algorithms == ','.join(paper_comparison.ALGORITHMS)
+  with pytest.raises(ValueError, match="unknown benchmark 'nb301'; accepted: nasbench201"):
+    paper_comparison.get_config('nb301')
 
 
 def test_unknown_ablation():

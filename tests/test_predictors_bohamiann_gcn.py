@@ -63,6 +63,7 @@ def data():
   return archs, benchmark.query(jax.random.key(1), archs).val_error
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('model, encoding', [
     (BOHAMIANN(num_steps=600, num_burn_in_steps=200, keep_every=40), 'adjacency'),
     (BayesianGCN(epochs=40, width=32, linear_width=16), 'graph'),
@@ -94,6 +95,25 @@ def test_bohamiann_keeps_a_network_every_keep_every_steps_after_burn_in():
   assert members.shape == (3, 20) and len({tuple(np.asarray(m)) for m in members}) == 3
 
 
+def test_bohamiann_predicts_from_the_networks_kept_before_a_chain_diverged():
+  model = BOHAMIANN(num_steps=200, num_burn_in_steps=50, keep_every=30)
+  x = jnp.linspace(-1, 1, 20)[:, None]
+  params = model.fit(jax.random.key(0), x, jnp.sin(3 * x[:, 0]), jnp.ones(20, bool))
+  assert bool(params['finite'].all()) and model.num_samples == 4
+  diverged = {**params, 'finite': params['finite'].at[2:].set(False),
+              'samples': jax.tree.map(lambda leaf: leaf.at[2:].set(jnp.nan), params['samples'])}
+  kept = {**params, 'finite': params['finite'][:2],
+          'samples': jax.tree.map(lambda leaf: leaf[:2], params['samples'])}
+  for a, b in zip(model.predict(diverged, x), model.predict(kept, x)):
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+  assert np.isfinite(model.predict_members(diverged, x)).all()
+  none = {**diverged, 'finite': jnp.zeros(4, bool)}  # nothing kept: the targets' moments
+  mean, std = model.predict(none, x)
+  np.testing.assert_allclose(mean, params['y_mean'])
+  np.testing.assert_allclose(std, params['y_std'])
+
+
+@pytest.mark.slow
 def test_bohamiann_fits_its_data_and_is_less_sure_away_from_it():
   model = BOHAMIANN(num_steps=3000, num_burn_in_steps=1000, keep_every=20)
   x = jnp.linspace(-1, 1, 40)[:, None]

@@ -54,6 +54,7 @@ def test_selection_expands_an_untried_option_then_follows_uct():
   assert int(np.asarray(explore.expand_prefix(jax.random.key(0), state.tree))[0]) != 1
 
 
+@pytest.mark.slow
 def test_the_query_completes_the_expanded_prefix_with_the_best_predicted_rollout(cifar10):
   algo = make(num_rollouts=50, predictor={'epochs': 30})
   state = algo.init(jax.random.key(0))
