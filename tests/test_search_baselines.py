@@ -183,18 +183,21 @@ def test_cholesky_and_solves_match_numpy():
       np.linalg.solve(low.T, b[:, 0]), rtol=1e-4, atol=1e-5)
 
 
+# The graph networks read the DARTS graph; AlphaX and TPE walk its decisions. The other
+# loop variants read the adjacency encoding, as BANANAS does on DARTS (test_darts.py).
 @pytest.mark.slow
-@pytest.mark.parametrize('name', [*BANANAS_LOOP, 'alphax', 'tpe'])
+@pytest.mark.parametrize('name', ['bonas', 'gcn_predictor', 'alphax', 'tpe'])
 def test_the_competitors_search_the_darts_space(name):
   darts = spaces.make('darts')
   settings = dict(SMALL[name], num_init=10, k=10) if name in BANANAS_LOOP else SMALL[name]
   algo = search.make(name, darts, 30, settings)
   state = algo.init(jax.random.key(0))
+  ask, tell = jax.jit(algo.ask, static_argnames='initial'), jax.jit(algo.tell)
   seen = set()
   for step in range(search.num_steps(algo)):
-    archs = algo.ask(jax.random.fold_in(jax.random.key(1), step), state, step == 0)
+    archs = ask(jax.random.fold_in(jax.random.key(1), step), state, initial=step == 0)
     assert bool(jnp.all(darts.is_valid(archs)))
     seen.update(np.asarray(darts.canonical_key(archs)).tolist())
     fake_error = 10 + jnp.sum(archs[..., 1], axis=(1, 2)) / 10.0  # any function of the cell
-    state = algo.tell(state, archs, fake_error)
+    state = tell(state, archs, fake_error)
   assert len(seen) == 30
