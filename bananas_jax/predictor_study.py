@@ -228,10 +228,10 @@ def plot_mae(report):
 
 def format_report(report):
   """The study as a text table: one line per (model, encoding, training-set size)."""
-  lines = [f'{"model (encoding)":<24}{"n":>6}{"MAE":>16}{"Kendall tau":>13}{"Spearman":>10}'
+  lines = [f'{"model (encoding)":<26}{"n":>6}{"MAE":>16}{"Kendall tau":>13}{"Spearman":>10}'
            f'{"within 1":>10}{"seconds":>9}']
   for r in report['results']:
-    lines.append(f'{_label(r):<24}{r["train_size"]:>6}{r["mae"]:>9.3f} +- {r["mae_stderr"]:<4.2f}'
+    lines.append(f'{_label(r):<26}{r["train_size"]:>6}{r["mae"]:>9.3f} +- {r["mae_stderr"]:<4.2f}'
                  f'{r["kendall_tau"]:>13.3f}{r["spearman_rho"]:>10.3f}{r["within_1"]:>10.2f}'
                  f'{r["seconds"]:>9.1f}')
   return '\n'.join(lines) + ('\n(MAE in points of validation error, mean over seeds; within 1: '

@@ -2,10 +2,14 @@
 
   python -m launch.predict --config=bananas_jax/configs/predictor.py
 
-Writes predictor.json (MAE, Kendall tau, Spearman rho per encoding and training size)
-and predictor.png (predicted vs true validation error at n = scatter_size). 41 s on the
-2-core CPU. At n = 200, MAE / Kendall tau on 1,000 held-out cells: adjacency 3.51 / 0.657,
-path 3.98 / 0.630, trunc_path 3.81 / 0.652 (all sizes in experiments/RESULTS.md).
+Writes predictor.json (MAE, Kendall tau, Spearman rho, within-1-point and seconds per
+model, encoding and training size), predictor_mae.png and predictor.png (predicted vs true
+validation error at n = scatter_size). With the trees extra, ``--config.models=
+ensemble,gp,dngo,bohamiann,gcn,random_forest,xgboost`` adds the host-side models: 168 s on
+the 2-core CPU for all of them. At n = 200, MAE / Kendall tau on 1,000 held-out cells: the
+ensemble 3.51 / 0.659 (adjacency), the GCN 3.55 / 0.620, XGBoost 4.39 / 0.567, random
+forest 4.49 / 0.549, BOHAMIANN 6.04 / 0.372, the GP 6.17 / 0.466, DNGO 6.91 / 0.364 (all
+sizes in experiments/RESULTS.md).
 """
 
 import ml_collections
