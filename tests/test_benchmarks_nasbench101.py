@@ -207,9 +207,9 @@ def test_synthetic_table_is_complete_for_its_space(synthetic5):
 @pytest.mark.slow
 @pytest.mark.parametrize('sampler, algorithms', [
     # Evolution and GP-BO only add mutation, which BANANAS exercises too.
-    # DNGO, BOHAMIANN and NPENAS are BANANAS' loop on the adjacency encoding: the graph
-    # networks and the tree search are what is new to this space.
-    ('space', 'bananas,random_search,local_search,reinforce,tpe,bonas,gcn_predictor,alphax'),
+    # DNGO, BOHAMIANN and NPENAS are BANANAS' loop on the adjacency encoding: a graph
+    # network (BONAS') and the tree search are what is new to this space.
+    ('space', 'bananas,random_search,local_search,reinforce,tpe,bonas,alphax'),
     ('table', 'random_search'),
 ])
 def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorithms):
@@ -219,9 +219,7 @@ def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorith
   config.trials, config.trial_batch, config.total_queries = 2, 2, 30
   for name in ('bananas', 'alphax'):
     config[name].predictor.epochs = 5
-  for gcn in (config.bonas.predictor, config.gcn_predictor.predictor):
-    gcn.update(epochs=2, width=8, linear_width=4)
-  config.gcn_predictor.update(num_init=20, k=10, num_random=100)
+  config.bonas.predictor.update(epochs=2, width=8, linear_width=4)
   config.workdir = str(tmp_path / 'run')
   summary = experiment.run_search(config)
   assert set(summary['algorithms']) == set(algorithms.split(','))

@@ -183,10 +183,11 @@ def test_cholesky_and_solves_match_numpy():
       np.linalg.solve(low.T, b[:, 0]), rtol=1e-4, atol=1e-5)
 
 
-# The graph networks read the DARTS graph; AlphaX and TPE walk its decisions. The other
-# loop variants read the adjacency encoding, as BANANAS does on DARTS (test_darts.py).
+# BONAS' graph network reads the DARTS graph (as the GCN predictor's does); AlphaX walks its
+# decisions (as TPE does). The other loop variants read the adjacency encoding, as BANANAS
+# does on DARTS (test_darts.py).
 @pytest.mark.slow
-@pytest.mark.parametrize('name', ['bonas', 'gcn_predictor', 'alphax', 'tpe'])
+@pytest.mark.parametrize('name', ['bonas', 'alphax'])
 def test_the_competitors_search_the_darts_space(name):
   darts = spaces.make('darts')
   settings = dict(SMALL[name], num_init=10, k=10) if name in BANANAS_LOOP else SMALL[name]
