@@ -1,9 +1,10 @@
-"""A process of a step-by-step search on NAS-Bench-201 whose 'training' is a table lookup
+"""A host of a step-by-step search on NAS-Bench-201 whose 'training' is a table lookup
 that takes ``sleep_s``: the stand-in that tests/test_stepwise.py runs in several processes.
 
-  python tests/stepwise_worker.py WORKDIR PROCESS_ID NUM_PROCESSES PORT SLEEP_S
+  python tests/stepwise_worker.py WORKDIR STORAGE SLEEP_S
 
-Every evaluation started is logged to WORKDIR/started.log (arch, process, start, end).
+Joins the study in STORAGE ('' for WORKDIR/study.db) with this process's devices as workers;
+every evaluation started is logged to WORKDIR/started.log (arch, pid, devices, start, end).
 """
 
 import json
@@ -18,13 +19,16 @@ from bananas_jax import benchmarks, stepwise
 from bananas_jax.configs import nasbench201
 
 
-def small_config(workdir, k=4):
+def small_config(workdir, k=4, storage=''):
   config = ml_collections.ConfigDict()
   config.search_space = 'nasbench201'
   config.algorithm = 'bananas'
   config.total_queries = 6 + 2 * k
   config.seed = 3
   config.workdir = str(workdir)
+  config.storage = storage
+  config.study_name = ''
+  config.heartbeat_s = 1
   config.wait_timeout_s = 600.0
   config.max_retries = 2
   config.bananas = nasbench201.algorithm_section(
@@ -51,13 +55,10 @@ def table_query(benchmark, log_path=None, sleep_s=0.0, fail_on=()):
   return query_fn
 
 
-def main(workdir, process_id, num_processes, port, sleep_s):
-  if int(num_processes) > 1:
-    jax.distributed.initialize(f'localhost:{port}', int(num_processes), int(process_id))
+def main(workdir, storage, sleep_s):
   benchmark = benchmarks.load('nasbench201', 'cifar10', 200)
   query = table_query(benchmark, os.path.join(workdir, 'started.log'), float(sleep_s))
-  found = stepwise.run_stepwise(small_config(workdir), query, jax.process_index(),
-                                jax.process_count(), poll_s=0.05)
+  found = stepwise.run_stepwise(small_config(workdir, storage=storage), query, poll_s=0.05)
   print(json.dumps([[r['arch'], r['val_error']] for r in found]))
 
 

@@ -356,7 +356,7 @@ def test_search_over_proxy_trainings_killed_and_resumed(tmp_path):
   genotypes = [r['arch'] for r in found]
   assert len(set(genotypes)) == 3 and all(SPACE.from_string(g) is not None for g in genotypes)
   assert all(0 <= r['val_error'] <= 100 for r in found)
-  final = tmp_path / 'search' / 'trainings' / '0_0' / 'final.json'
+  final = tmp_path / 'search' / 'trainings' / '0' / 'final.json'
   assert json.loads(final.read_text())['valid_error_last5'] == found[0]['val_error']
   again = real(genotypes[0], final.parent)  # read back, not retrained
   assert again['val_error'] == found[0]['val_error']

@@ -1,36 +1,42 @@
-"""The step-by-step search over expensive queries: concurrency over devices, several
-processes, kills, failed evaluations, status; a table lookup stands in for a training."""
+"""The step-by-step search over expensive queries as workers of one Optuna study:
+concurrency over devices, hosts joining and leaving, kills, failed evaluations, status; a
+table lookup stands in for a training."""
 
 import json
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import time
 
+import optuna
 import pytest
 
-from bananas_jax import stepwise
+from bananas_jax import sampler, stepwise
 from stepwise_worker import small_config, table_query
 
 WORKER = pathlib.Path(__file__).with_name('stepwise_worker.py')
 ROOT = WORKER.parents[1]
 
 
-def worker(workdir, process_id=0, processes=1, port=0, sleep_s=0.0, devices=1):
+def worker(workdir, storage='', sleep_s=0.0, devices=1):
   flags = [f for f in os.environ['XLA_FLAGS'].split()
            if not f.startswith('--xla_force_host_platform_device_count')]
   env = dict(os.environ, PYTHONPATH=str(ROOT), XLA_FLAGS=' '.join(
       [*flags, f'--xla_force_host_platform_device_count={devices}']))
-  return subprocess.Popen([sys.executable, str(WORKER), str(workdir), str(process_id),
-                           str(processes), str(port), str(sleep_s)], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  pathlib.Path(workdir).mkdir(parents=True, exist_ok=True)
+  return subprocess.Popen([sys.executable, str(WORKER), str(workdir), storage, str(sleep_s)],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish(process):
-  out, err = process.communicate(timeout=300)
+def finish(process, timeout=300):
+  try:
+    out, err = process.communicate(timeout=timeout)
+  except subprocess.TimeoutExpired:
+    process.kill()
+    out, err = process.communicate()
+    raise AssertionError(f'a worker did not finish in {timeout} s: {err[-5000:]}')
   assert process.returncode == 0, err[-3000:]
   return json.loads(out.strip().splitlines()[-1])
 
@@ -40,42 +46,37 @@ def started(workdir):
   return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def free_port():
-  with socket.socket() as s:
-    s.bind(('localhost', 0))
-    return s.getsockname()[1]
-
-
 def same(found):
   """What a search asked and was told, record by record."""
   return [(r['step'], r['index'], r['arch'], r['val_error']) for r in found]
 
 
-@pytest.mark.slow
-def test_resumes_after_a_kill_without_asking_or_evaluating_twice(tmp_path, cifar10):
+@pytest.fixture(scope='module')
+def clean(tmp_path_factory, cifar10):
+  """The records of an undisturbed search of small_config(k=2)."""
+  workdir = tmp_path_factory.mktemp('clean')
+  return stepwise.run_stepwise(small_config(workdir, k=2), table_query(cifar10), poll_s=0.05)
+
+
+def test_resumes_after_a_kill_without_asking_or_evaluating_twice(tmp_path, cifar10, clean):
+  assert len(clean) == 10 and len({r['arch'] for r in clean}) == 10  # every query new
+  assert [r['step'] for r in clean] == [0] * 6 + [1] * 2 + [2] * 2
   calls = []
-
-  def counted(text, workdir, devices):
-    calls.append(text)
-    return table_query(cifar10)(text, workdir, devices)
-
-  whole = stepwise.run_stepwise(small_config(tmp_path / 'whole', k=2), counted)
-  assert len(whole) == 10 and len(calls) == 10
-  assert len({r['arch'] for r in whole}) == 10  # every query new
-  assert [r['step'] for r in whole] == [0] * 6 + [1] * 2 + [2] * 2
 
   def dies_at_the_eighth(text, workdir, devices):
     if len(calls) == 7:
       raise KeyboardInterrupt
-    return counted(text, workdir, devices)
+    calls.append(text)
+    return table_query(cifar10)(text, workdir, devices)
 
-  calls.clear()
+  config = small_config(tmp_path, k=2)
   with pytest.raises(KeyboardInterrupt):
-    stepwise.run_stepwise(small_config(tmp_path / 'cut', k=2), dies_at_the_eighth)
-  calls.clear()
-  resumed = stepwise.run_stepwise(small_config(tmp_path / 'cut', k=2), counted)
-  assert len(calls) == 3  # only the unfinished evaluations ran
-  assert same(resumed) == same(whole)  # the replayed state asked the same architectures
+    stepwise.run_stepwise(config, dies_at_the_eighth, poll_s=0.05)
+  counted = lambda text, workdir, devices: (calls.append(text)
+                                             or table_query(cifar10)(text, workdir, devices))
+  resumed = stepwise.run_stepwise(config, counted, poll_s=0.05)
+  assert sorted(calls) == sorted(r['arch'] for r in clean)  # each evaluated once in all
+  assert same(resumed) == same(clean)  # the storage's trials asked the same architectures
 
 
 @pytest.mark.slow
@@ -93,62 +94,32 @@ def test_a_step_trains_on_every_device_at_once(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_share_each_step_and_match_one_process(tmp_path):
-  port = free_port()
-  shared = tmp_path / 'shared'
-  processes = [worker(shared, p, 2, port, sleep_s=0.2) for p in (0, 1)]
-  both = [finish(p) for p in processes]
-  assert both[0] == both[1]  # every process told the same results
-  log = started(shared)
-  assert len(log) == 14 and len({e['pid'] for e in log}) == 2
-  records = [json.loads(line) for p in (0, 1)
-             for line in (shared / f'results.p{p}.jsonl').read_text().splitlines()]
-  assert {(r['step'], r['index'] % 2 == r['process']) for r in records} == {
-      (s, True) for s in range(3)}  # proposal j on process j % 2
-  assert finish(worker(tmp_path / 'single')) == both[0]
-
-
-@pytest.mark.slow
-def test_a_process_killed_mid_step_resumes_without_retraining(tmp_path):
-  port = free_port()
-  shared = tmp_path / 'shared'
-  processes = [worker(shared, p, 2, port, sleep_s=0.5) for p in (0, 1)]
+def test_hosts_join_and_leave_one_study(tmp_path):
+  """Two hosts (own workdirs, one storage); one is killed mid-step and the other finishes
+  the search, its trial trained again; the killed host, started again, finds it done."""
+  url = f'sqlite:///{tmp_path / "shared.db"}'
+  hosts = [worker(tmp_path / f'host{h}', url, sleep_s=0.3) for h in (0, 1)]
   deadline = time.time() + 120
-  while len(started(shared)) < 8 and time.time() < deadline:
-    time.sleep(0.05)  # inside step 1: its first evaluations are done, others running
-  processes[1].send_signal(signal.SIGKILL)
-  # JAX's coordination service stops the other process when it notices the loss (or the
-  # scheduler does); the job is then started again on every host.
-  try:
-    processes[0].wait(timeout=5)
-  except subprocess.TimeoutExpired:
-    processes[0].kill()
-  before = started(shared)
-  port = free_port()
-  again = [worker(shared, p, 2, port, sleep_s=0.5) for p in (0, 1)]
-  both = [finish(p) for p in again]
-  assert both[0] == both[1] == finish(worker(tmp_path / 'single'))
-  finished_before = {e['arch'] for e in before}
-  assert not [e for e in started(shared)[len(before):] if e['arch'] in finished_before]
-  assert len({e['arch'] for e in started(shared)}) == 14  # each evaluated exactly once
-
-
-@pytest.fixture(scope='module')
-def clean(tmp_path_factory, cifar10):
-  """The records of an undisturbed search of small_config(k=2)."""
-  workdir = tmp_path_factory.mktemp('clean')
-  return stepwise.run_stepwise(small_config(workdir, k=2), table_query(cifar10))
+  while len(started(tmp_path / 'host1')) < 4 and time.time() < deadline:
+    time.sleep(0.05)
+  hosts[1].send_signal(signal.SIGKILL)
+  found = finish(hosts[0], timeout=90)
+  assert finish(worker(tmp_path / 'host1', url)) == found == finish(worker(tmp_path / 'alone'))
+  log = started(tmp_path / 'host0') + started(tmp_path / 'host1')
+  assert {e['arch'] for e in log} == {arch for arch, _ in found}
+  assert len(log) - len(found) <= 1  # only the killed host's last one was trained twice
+  assert {e['pid'] for e in log} >= {hosts[0].pid, hosts[1].pid}
 
 
 def test_a_failed_evaluation_is_recorded_and_the_search_goes_on(tmp_path, cifar10, clean):
   config = small_config(tmp_path, k=2)
   broken = clean[6]['arch']  # the first proposal of the first BANANAS step
-  found = stepwise.run_stepwise(config, table_query(cifar10, fail_on={broken}))
+  found = stepwise.run_stepwise(config, table_query(cifar10, fail_on={broken}), poll_s=0.05)
   failed = [r for r in found if r['status'] == 'failed']
   assert [r['arch'] for r in failed] == [broken] and len(found) == 10
   assert failed[0]['val_error'] == stepwise.FAILED_VAL_ERROR
   assert failed[0]['error'] == 'FloatingPointError: loss nan in epoch 1'
-  rows = stepwise.status(tmp_path)
+  rows = stepwise.status(config)
   assert [r['status'] for r in rows].count('done') == 9
   text = stepwise.format_status(rows)
   assert 'step  1 proposal  0: failed: FloatingPointError: loss nan in epoch 1' in text
@@ -164,13 +135,14 @@ def test_infrastructure_faults_are_retried_not_told_to_the_search(tmp_path, cifa
       raise OSError(f'cannot write {workdir}/checkpoints')
     return table_query(cifar10)(text, workdir, devices)
 
-  found = stepwise.run_stepwise(small_config(tmp_path / 'flaky', k=2), flaky)
+  config = small_config(tmp_path / 'flaky', k=2)
+  found = stepwise.run_stepwise(config, flaky, poll_s=0.05)
   assert same(found) == same(clean) and [r['status'] for r in found] == ['done'] * 10
   assert [r['retries'] for r in found] == [0] * 6 + [2] + [0] * 3
   logged = [json.loads(line) for line in (tmp_path / 'flaky' / 'faults.jsonl').open()]
-  assert [(f['step'], f['index'], f['attempt']) for f in logged] == [(1, 0, 1), (1, 0, 2)]
+  assert [(f['slot'], f['attempt']) for f in logged] == [(6, 1), (6, 2)]
   assert logged[0]['error'].startswith('OSError: cannot write')
-  text = stepwise.format_status(stepwise.status(tmp_path / 'flaky'))
+  text = stepwise.format_status(stepwise.status(config))
   assert (f'step  1 proposal  0: done, validation error {found[6]["val_error"]:.3f}% '
           f'(after 2 retries)') in text
 
@@ -182,12 +154,15 @@ def test_infrastructure_faults_are_retried_not_told_to_the_search(tmp_path, cifa
       raise OSError('disk gone')
     return table_query(cifar10)(text, workdir, devices)
 
-  with pytest.raises(RuntimeError, match=r'step 1 proposal 0: 2 attempts failed on faults '
-                                         r'outside the architecture \(last: OSError: disk gone'):
-    stepwise.run_stepwise(config, broken)
-  recorded = [json.loads(line) for line in (tmp_path / 'broken' / 'results.jsonl').open()]
-  assert flaky_arch not in {r['arch'] for r in recorded}  # nothing false was told
-  assert same(stepwise.run_stepwise(config, table_query(cifar10))) == same(clean)  # resumed
+  with pytest.raises(RuntimeError, match=r'slot 6: 2 attempts failed on faults outside the '
+                                         r'architecture \(last: OSError: disk gone'):
+    stepwise.run_stepwise(config, broken, poll_s=0.05)
+  study = stepwise.open_study(config)
+  told = {t.user_attrs.get('arch') for t in study.get_trials(
+      states=(optuna.trial.TrialState.COMPLETE,))}
+  assert flaky_arch not in told  # nothing false was told
+  resumed = stepwise.run_stepwise(config, table_query(cifar10), poll_s=0.05)
+  assert same(resumed) == same(clean)
   config.max_retries = -1
   with pytest.raises(ValueError, match='max_retries must be a non-negative integer, got -1'):
     stepwise.run_stepwise(config, table_query(cifar10))
@@ -217,30 +192,38 @@ def test_status_of_an_unfinished_search(tmp_path, cifar10):
     return table_query(cifar10)(text, workdir, devices)
 
   with pytest.raises(KeyboardInterrupt):
-    stepwise.run_stepwise(config, dies_in_step_one)
-  rows = stepwise.status(tmp_path)
+    stepwise.run_stepwise(config, dies_in_step_one, poll_s=0.05)
+  rows = stepwise.status(config)
   statuses = [r['status'] for r in rows]
-  assert statuses[:6] == ['done'] * 6 and sorted(statuses[6:]) == ['done', 'running']
-  (running,) = [r for r in rows if r['status'] == 'running']
-  assert running['arch'] == calls[6]  # the other proposal of the step ran to its end
-  assert (f'step  1 proposal  {running["index"]}: running (or stopped), epoch 3/50'
+  assert statuses[:6] == ['done'] * 6 and sorted(statuses[6:]) == ['done', 'queued']
+  (queued,) = [r for r in rows if r['status'] == 'queued']
+  assert queued['arch'] == calls[6]  # the other proposal of the step ran to its end
+  assert (f'step  1 proposal  {queued["index"]}: queued, epoch 3/50 so far'
           in stepwise.format_status(rows))
 
 
-def test_refuses_a_workdir_with_other_settings(tmp_path, cifar10):
-  config = small_config(tmp_path, k=2)
-  stepwise.run_stepwise(config, table_query(cifar10))
+def test_refuses_other_settings_in_a_workdir_or_a_shared_study(tmp_path, cifar10, clean):
+  config = small_config(tmp_path / 'a', k=2)
+  stepwise.run_stepwise(config, table_query(cifar10), poll_s=0.05)
   config.bananas.predictor.epochs = 6
   with pytest.raises(ValueError, match=r'holds a run with a different config \(fields bananas\)'):
     stepwise.run_stepwise(config, table_query(cifar10))
   config.bananas.predictor.epochs = 5
   config.data_dir = 'elsewhere'  # where the data lives changes no result
-  assert len(stepwise.run_stepwise(config, table_query(cifar10))) == 10
+  assert same(stepwise.run_stepwise(config, table_query(cifar10))) == same(clean)
+  other = small_config(tmp_path / 'b', k=2, storage=f'sqlite:///{tmp_path / "a" / "study.db"}')
+  other.study_name, other.seed = 'nasbench201_bananas_seed3', 4  # joins it with another seed
+  with pytest.raises(ValueError, match=r"study 'nasbench201_bananas_seed3' in sqlite:///.* was "
+                                       r"made with a different config \(fields seed\)"):
+    stepwise.run_stepwise(other, table_query(cifar10))
 
 
-def test_a_step_waits_for_other_processes_and_names_what_is_missing(tmp_path, cifar10):
+def test_a_step_waits_for_a_lost_worker_and_names_what_is_missing(tmp_path, cifar10):
   config = small_config(tmp_path, k=2)
-  config.wait_timeout_s = 0.3
-  with pytest.raises(TimeoutError, match=r'step 0: after 0 s, no result for proposals 1, 3, 5'):
-    stepwise.run_stepwise(config, table_query(cifar10), process_index=0, process_count=2,
-                          poll_s=0.05)
+  config.wait_timeout_s = 0.5
+  study = stepwise.open_study(config)
+  lost = study.ask()  # slot 0, taken by a worker without heartbeats that never reports
+  sampler.suggest(lost, study.sampler.space)
+  with pytest.raises(TimeoutError, match=r'waited 0 s for slots \[0\] to finish; their '
+                                         r'workers may have died'):
+    stepwise.run_stepwise(config, table_query(cifar10), poll_s=0.05)

@@ -4,8 +4,10 @@
   python -m launch.search --config=bananas_jax/configs/nasbench201.py --config.trials=100
   python -m launch.search --config=bananas_jax/configs/darts_search.py --config.data_dir=DIR
 
-On the tabular benchmarks trials run batched (bananas_jax/experiment.py); on the DARTS
-space every query is a real proxy training, run one step at a time (bananas_jax/stepwise.py).
+On the tabular benchmarks trials run batched (bananas_jax/experiment.py; ``multihost``
+splits the trials over processes); on the DARTS space every query is a real proxy training,
+the trainings the workers of one Optuna study (bananas_jax/stepwise.py; ``storage`` joins
+hosts).
 """
 
 import pathlib
@@ -24,17 +26,15 @@ _CONFIG = config_flags.DEFINE_config_file('config', str(_DEFAULT_CONFIG),
 def main(argv):
   del argv
   config = _CONFIG.value
+  if config.search_space == 'darts':
+    print(f'so far:\n{stepwise.format_status(stepwise.status(config))}')
+    stepwise.run_stepwise(config, train.proxy_query_fn(config.train, config.data_dir))
+    print(f'{stepwise.workdir_of(config)}:\n{stepwise.format_status(stepwise.status(config))}')
+    return
   process = (0, 1)
   if config.multihost:  # the cluster is found from the environment (TPU pods, SLURM, ...)
     jax.distributed.initialize()
     process = (jax.process_index(), jax.process_count())
-  if config.search_space == 'darts':
-    workdir = stepwise.workdir_of(config)
-    if (workdir / 'proposals.jsonl').exists():
-      print(f'{workdir} so far:\n{stepwise.format_status(stepwise.status(workdir))}')
-    stepwise.run_stepwise(config, train.proxy_query_fn(config.train, config.data_dir), *process)
-    print(f'{workdir}:\n{stepwise.format_status(stepwise.status(workdir))}')
-    return
   summary = experiment.run_search(config, *process)
   print(results.format_summary(summary))
   print(f'results in {experiment.workdir_of(config)}')

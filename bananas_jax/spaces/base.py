@@ -80,6 +80,16 @@ def graph_encoding(adjacency, labels, num_labels: int) -> jax.Array:
   return jnp.concatenate([adjacency, jax.nn.one_hot(labels, num_labels)], axis=-1)
 
 
+def hash_rows(digits):
+  """``int32[B]``: a 31-bit FNV-style hash of each row of small non-negative integers."""
+  digits = digits.reshape(digits.shape[0], -1).astype(jnp.uint32)
+  h = jnp.full(digits.shape[0], 2166136261, jnp.uint32)
+  for i in range(digits.shape[1]):
+    h = (h ^ digits[:, i]) * jnp.uint32(16777619)
+    h = h ^ (h >> 15)
+  return (h >> 1).astype(jnp.int32)
+
+
 def take(archs: Archs, index: jax.Array) -> Archs:
   """Gathers rows ``index`` of every leaf."""
   return jax.tree.map(lambda leaf: leaf[index], archs)
@@ -97,7 +107,6 @@ def where(pred: jax.Array, on_true: Archs, on_false: Archs) -> Archs:
     return jnp.where(pred.reshape(pred.shape + (1,) * (a.ndim - 1)), a, b)
 
   return jax.tree.map(select, on_true, on_false)
-
 
 
 def until_valid(key: jax.Array, draw, is_valid) -> Archs:

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.spaces.base import checked_encoding_dim, graph_encoding, until_valid
+from bananas_jax.spaces.base import checked_encoding_dim, graph_encoding, hash_rows, until_valid
 
 OPS = ('none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'sep_conv_5x5',
        'dil_conv_3x3', 'dil_conv_5x5')
@@ -147,12 +147,7 @@ class DartsSpace:
     """``int32[B]``: a 31-bit hash of :meth:`canonical` (the space has ~10^26 cells, too
     many for an exact int32 key). Keys only deduplicate a search's own queries; a collision
     (about 1 in 10^5 for a 600-architecture search) drops one candidate, never mislabels."""
-    digits = self.canonical(archs).reshape(archs.shape[0], -1).astype(jnp.uint32)
-    h = jnp.full(archs.shape[0], 2166136261, jnp.uint32)
-    for i in range(digits.shape[1]):
-      h = (h ^ digits[:, i]) * jnp.uint32(16777619)
-      h = h ^ (h >> 15)
-    return (h >> 1).astype(jnp.int32)
+    return hash_rows(self.canonical(archs))
 
   def encode(self, archs, encoding='trunc_path', cutoff=100):
     self.encoding_dim(encoding, cutoff)

@@ -1,0 +1,174 @@
+"""BananasSampler: Optuna's expectations of a sampler, both modes, and bad input."""
+
+import os
+import sys
+import warnings
+
+import jax
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from bananas_jax import benchmarks, sampler, search, spaces
+from bananas_jax.search import runner
+
+sys.path.insert(0, os.path.dirname(__file__))
+import optuna_worker  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+SPACE = spaces.make('nasbench201')
+EVOLUTION = dict(algorithm='evolution', settings=optuna_worker.SETTINGS, total_queries=30)
+
+
+def table_objective(sign=1.0):
+  evaluate = optuna_worker.objective()
+  return lambda trial: sign * evaluate(trial)
+
+
+def archs_of(study, space=SPACE):
+  model = study.sampler._model
+  return np.stack([model.arch_of(t.params) for t in study.trials
+                   if t.state == TrialState.COMPLETE])
+
+
+@pytest.mark.slow
+def test_sync_mode_reproduces_a_launch_search_trial():
+  """The objective is the table's lookup: the sampler asks what the batched runner asks."""
+  settings = {'predictor': {'num_ensemble': 3, 'epochs': 50}}
+  table = benchmarks.load('nasbench201', 'cifar10', 200)
+  trial = runner.run_trials(search.make('bananas', SPACE, 30, settings), table, [3])
+  study = optuna.create_study(sampler=sampler.BananasSampler(
+      SPACE, 'bananas', settings, mode='sync', total_queries=30, seed=3))
+  study.optimize(table_objective(), n_trials=30)
+  np.testing.assert_array_equal(archs_of(study), trial.archs[0])
+  assert study.best_value == pytest.approx(float(trial.val_error[0].min()), abs=0)
+
+
+def test_same_seed_and_history_give_the_same_proposal():
+  proposals = []
+  for _ in range(2):
+    study = optuna.create_study(sampler=sampler.BananasSampler(SPACE, mode='async', seed=5,
+                                                               **EVOLUTION))
+    study.optimize(table_objective(), n_trials=12)
+    proposals.append([t.params for t in study.trials])
+  assert proposals[0] == proposals[1]
+  other = optuna.create_study(sampler=sampler.BananasSampler(SPACE, mode='async', seed=6,
+                                                             **EVOLUTION))
+  other.optimize(table_objective(), n_trials=12)
+  assert [t.params for t in other.trials] != proposals[0]
+
+
+def test_async_mode_never_repeats_a_complete_or_running_trial():
+  study = optuna.create_study(sampler=sampler.BananasSampler(SPACE, mode='async', **EVOLUTION))
+  evaluate = table_objective()
+  for _ in range(3):
+    running = [study.ask() for _ in range(6)]  # six workers busy at once
+    for trial in running:
+      sampler.suggest(trial, SPACE)
+    for trial in running:
+      study.tell(trial, evaluate(trial))
+  keys = SPACE.canonical_key(archs_of(study))
+  assert len(set(np.asarray(keys).tolist())) == 18
+
+
+def test_maximising_a_negated_objective_asks_the_same():
+  runs = []
+  for direction, sign in (('minimize', 1.0), ('maximize', -1.0)):
+    study = optuna.create_study(direction=direction, sampler=sampler.BananasSampler(
+        SPACE, mode='sync', seed=2, **EVOLUTION))
+    study.optimize(table_objective(sign), n_trials=20)
+    runs.append(archs_of(study))
+  np.testing.assert_array_equal(*runs)
+
+
+def test_a_failed_trial_is_retried_in_its_slot():
+  reference = optuna.create_study(sampler=optuna_worker.make_sampler())
+  reference.optimize(table_objective(), n_trials=20)
+  evaluate, failed = table_objective(), []
+
+  def flaky(trial):
+    value = evaluate(trial)
+    if sampler.slot_of(trial) == 12 and not failed:
+      failed.append(trial.number)
+      raise RuntimeError('a lost device')
+    return value
+
+  study = optuna.create_study(sampler=optuna_worker.make_sampler())
+  study.optimize(flaky, n_trials=21, catch=(RuntimeError,))
+  assert [t.state for t in study.trials].count(TrialState.FAIL) == 1
+  np.testing.assert_array_equal(archs_of(study), archs_of(reference))
+  retry, = [t for t in study.trials if t.system_attrs.get('failed_trial') == failed[0]]
+  assert retry.state == TrialState.COMPLETE and retry.system_attrs[sampler.SLOT] == 12
+
+
+def test_failed_and_pruned_are_told_as_the_worst_completed_value():
+  assert sampler._told_values([3.0, None, 1.0, None]) == [3.0, 3.0, 1.0, 3.0]
+
+
+def test_inferred_space_takes_steps_and_warns_once_about_a_continuous_parameter():
+  study = optuna.create_study(sampler=sampler.BananasSampler(
+      algorithm='local_search', settings={'num_init': 3}, seed=1))
+
+  def objective(trial):
+    op = trial.suggest_categorical('op', ['conv3x3', 'conv5x5', 'mbconv'])
+    width = trial.suggest_int('width', 16, 64, step=16)
+    drop = trial.suggest_float('drop', 0.0, 0.3, step=0.1)
+    lr = trial.suggest_float('lr', 1e-4, 1e-1, log=True)
+    return (op == 'mbconv') + width / 64 + drop + lr
+
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')
+    study.optimize(objective, n_trials=8)
+  about_lr = [w for w in caught if "'lr'" in str(w.message)]
+  assert len(about_lr) == 1 and 'RandomSampler' in str(about_lr[0].message)
+  space = study.sampler.space
+  assert space.decisions() == {'op': ('conv3x3', 'conv5x5', 'mbconv'),
+                               'width': (16, 32, 48, 64), 'drop': (0.0, 0.1, 0.2, 0.3)}
+  keys = [tuple(sorted((k, v) for k, v in t.params.items() if k != 'lr')) for t in study.trials]
+  assert len(set(keys)) == 8  # local search never repeats an architecture
+
+
+class _Custom(optuna.distributions.BaseDistribution):
+  def to_external_repr(self, value):
+    return value
+
+  def to_internal_repr(self, value):
+    return value
+
+  def single(self):
+    return False
+
+  def _contains(self, value):
+    return True
+
+
+def test_bad_input_is_named():
+  with pytest.raises(ValueError, match="unknown algorithm 'bohb' for BananasSampler; "
+                                       "accepted: bananas, bananas_plus, local_search"):
+    sampler.BananasSampler(SPACE, 'bohb')
+  with pytest.raises(ValueError, match="unknown mode 'lockstep'; accepted: async, sync"):
+    sampler.BananasSampler(SPACE, mode='lockstep')
+  with pytest.raises(ValueError, match="mode='sync' needs the space up front"):
+    sampler.BananasSampler(mode='sync')
+  with pytest.raises(ValueError, match='at least one decision'):
+    sampler.BananasSampler({})
+  with pytest.raises(ValueError, match="decision 'op' lists option 'a' more than once"):
+    sampler.BananasSampler({'op': ['a', 'b', 'a']})
+  with pytest.raises(TypeError, match="parameter 'x' has a _Custom, which BananasSampler "
+                                      "cannot take; accepted: CategoricalDistribution"):
+    sampler.space_from_distributions({'x': _Custom()})
+  study = optuna.create_study(directions=['minimize', 'minimize'],
+                              sampler=sampler.BananasSampler(SPACE))
+  with pytest.raises(ValueError, match='multi-objective'):
+    study.optimize(lambda t: (sampler.suggest(t, SPACE)[0], 0.0), n_trials=1)
+
+
+def test_suggest_returns_the_architecture_of_the_params():
+  study = optuna.create_study(sampler=sampler.BananasSampler(SPACE, seed=0, **EVOLUTION))
+  trial = study.ask()
+  arch = sampler.suggest(trial, SPACE)
+  assert SPACE.to_string(arch) == '+'.join(
+      '|' + '|'.join(f'{trial.params[f"edge_{s}_{d}"]}~{s}' for s in range(d)) + '|'
+      for d in (1, 2, 3))
+  assert jax.numpy.asarray(arch).shape == (6,)
