@@ -14,9 +14,9 @@ import importlib
 __version__ = '0.2.0'
 
 _MODULES = ('spaces', 'benchmarks', 'predictors', 'acquisition', 'search', 'experiment',
-            'stepwise', 'sweep', 'predictor_study', 'results', 'plots')
+            'sampler', 'stepwise', 'sweep', 'predictor_study', 'results', 'plots')
 _NAMES = {'ALGORITHMS': 'search', 'run_trials': 'search', 'best_by_validation': 'search',
-          'run_search': 'experiment'}
+          'run_search': 'experiment', 'BananasSampler': 'sampler'}
 
 
 def __getattr__(name):

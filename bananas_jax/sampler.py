@@ -176,6 +176,17 @@ class BananasSampler(optuna.samplers.BaseSampler):
       self._set_space(spaces.CategoricalSpace.from_decisions(space)
                       if isinstance(space, dict) else space)
 
+  def __getstate__(self):
+    """Pickled without its lock and compiled functions (Ray Tune saves its searcher)."""
+    return dict(self.__dict__, _lock=None, _model=None, space_=self.space)
+
+  def __setstate__(self, state):
+    space = state.pop('space_')
+    self.__dict__.update(state)
+    self._lock = threading.Lock()
+    if space is not None:
+      self._set_space(space)
+
   # The space and the algorithm ---------------------------------------------------------
 
   def _set_space(self, space):
@@ -185,7 +196,13 @@ class BananasSampler(optuna.samplers.BaseSampler):
                      if f.name == 'encoding'), None)
     if encoding is not None and 'encoding' not in settings and encoding not in space.encodings:
       settings['encoding'] = space.encodings[0]
-    algorithm = search.make(self.algorithm_name, space, self.total_queries, settings)
+    total = self.total_queries
+    if self.mode == 'async':  # a history capacity only: rounded up to a whole schedule
+      fields = cls.__dataclass_fields__
+      num_init = settings.get('num_init', fields['num_init'].default)
+      k = settings.get('k', fields['k'].default)
+      total = num_init + k * -(-max(total - num_init, 0) // k)
+    algorithm = search.make(self.algorithm_name, space, total, settings)
     self._model = _Model(space, algorithm, self.seed)
 
   @property
@@ -214,8 +231,9 @@ class BananasSampler(optuna.samplers.BaseSampler):
                             f'{type(self.independent_sampler).__name__}')
     if space is None:
       return {}
-    if self.space != space:
-      self._set_space(space)
+    with self._lock:
+      if self.space != space:
+        self._set_space(space)
     return {name: inferred[name] for name in space.names}
 
   def sample_relative(self, study, trial, search_space):
@@ -267,7 +285,7 @@ class BananasSampler(optuna.samplers.BaseSampler):
     trials = [t for t in study.get_trials(deepcopy=False) if t.number != trial.number]
     finished = [(t, model.arch_of(t.params)) for t in trials if t.state in _FINISHED]
     finished = [(t, a) for t, a in finished if a is not None]
-    if len(finished) > self.total_queries:
+    if len(finished) > model.algorithm.total_queries:
       raise RuntimeError(f'BananasSampler(total_queries={self.total_queries}) cannot take a '
                          f'history of {len(finished)} trials; make it with a larger '
                          f'total_queries')

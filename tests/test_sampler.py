@@ -1,6 +1,9 @@
 """BananasSampler: Optuna's expectations of a sampler, both modes, and bad input."""
 
 import os
+import pathlib
+import pickle
+import re
 import sys
 import warnings
 
@@ -172,3 +175,26 @@ def test_suggest_returns_the_architecture_of_the_params():
       '|' + '|'.join(f'{trial.params[f"edge_{s}_{d}"]}~{s}' for s in range(d)) + '|'
       for d in (1, 2, 3))
   assert jax.numpy.asarray(arch).shape == (6,)
+
+
+def test_the_readme_example_runs(tmp_path, monkeypatch):
+  readme = (pathlib.Path(__file__).parents[1] / 'README.md').read_text()
+  example = re.search(r'<!-- readme-optuna.*?-->\n```python\n(.*?)```', readme, re.S).group(1)
+  assert example.count('n_trials=30') == 1
+  example = example.replace('n_trials=30', 'n_trials=16')  # the suite's time budget
+  monkeypatch.chdir(tmp_path)
+  namespace = {}
+  exec(compile(example, 'README.md', 'exec'), namespace)
+  study = namespace['study']
+  assert len(study.trials) == 16 and (tmp_path / 'nas.db').exists()
+  assert study.best_params['stage1_op'] == 'mbconv' and study.best_value < 0.5
+
+
+def test_a_pickled_sampler_asks_the_same():
+  """Ray Tune saves its searcher (the study and its sampler) with pickle."""
+  study = optuna.create_study(sampler=sampler.BananasSampler(SPACE, mode='sync', seed=4,
+                                                             **EVOLUTION))
+  study.optimize(table_objective(), n_trials=12)
+  copy = pickle.loads(pickle.dumps(study.sampler))
+  proposal = lambda s: s._model.sync_proposal(study._study_id, 1, [t.value for t in study.trials[:10]])
+  np.testing.assert_array_equal(proposal(copy), proposal(study.sampler))

@@ -1,0 +1,29 @@
+"""The digits example: a real training, and a study with two worker processes."""
+
+import numpy as np
+import pytest
+
+from experiments import digits
+
+
+def test_the_split_and_a_training_are_fixed():
+  (train_x, train_y), (val_x, _), (test_x, test_y) = digits.split()
+  assert train_x.shape == (1000, 8, 8, 1) and val_x.shape[0] == 397 and test_x.shape[0] == 400
+  assert set(np.unique(train_y)) == set(range(10)) and train_x.max() <= 1.0
+  arch = {'conv1_kernel': 3, 'conv1_width': 4, 'conv2_kernel': 3, 'conv2_width': 8,
+          'pool': 'avg', 'dense': 0}
+  data = digits.split()
+  first = digits.train(arch, data)
+  assert first == digits.train(arch, data)  # deterministic: samplers differ only in what they ask
+  assert 0.5 < first[0] <= 1.0 and 0.5 < first[1] <= 1.0
+
+
+@pytest.mark.slow
+def test_a_study_with_two_worker_processes(tmp_path):
+  run = digits.run_study(f'sqlite:///{tmp_path / "studies.db"}', 'bananas', seed=0,
+                         trials=3, workers=2)
+  assert len(run['best_val_accuracy']) == 3 and run['distinct_architectures'] == 3
+  assert np.all(np.diff(run['best_val_accuracy']) >= 0)
+  assert 0 < run['chosen_test_accuracy'] <= 1 and set(run['chosen']) == set(digits.SPACE)
+  with pytest.raises(ValueError, match="unknown sampler 'cmaes'; accepted: bananas, tpe"):
+    digits.make_sampler('cmaes', 0, 0, 3, 2)
