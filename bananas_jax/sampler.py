@@ -1,6 +1,6 @@
 """BANANAS (and local search, regularized evolution) as an Optuna sampler.
 
-    sampler = BananasSampler(space={'op': ['conv3x3', 'conv5x5', 'mbconv'], 'width': [16, 32, 64]})
+    sampler = BananasSampler({'op': ['conv3x3', 'conv5x5', 'mbconv'], 'width': [16, 32, 64]})
     study = optuna.create_study(sampler=sampler, storage='sqlite:///study.db')
     study.optimize(objective, n_trials=150)
 
@@ -24,12 +24,12 @@ the same trials, so no worker holds state the others lack:
   ``num_init`` random architectures, then ``k`` per step, each step asked of the algorithm
   after every earlier step finished (the trial waits for that, polling the storage). A
   trial that fails is queued again (``max_retries`` times) and resumes its slot; a worker
-  killed mid-trial is found by Optuna's heartbeats and its trial retried the same way when
-  the storage has ``failed_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=
-  max_retries)``. A waiting trial that sees a retried trial queued for an earlier step
-  hands its slot to a new queued trial and ends PRUNED, so its worker runs the retry. Once
-  every slot is taken, a further trial waits for the last step, then ends PRUNED and stops
-  its worker's ``optimize`` loop.
+  killed mid-trial is found by Optuna's heartbeats and its trial retried the same way on a
+  storage from :func:`open_storage` with ``heartbeat_interval`` (Optuna's
+  ``RetryHeartbeatStaleTrialCallback(max_retry=max_retries)``). A waiting trial that sees
+  a retried trial queued for an earlier step hands its slot to a new queued trial and ends
+  PRUNED, so its worker runs the retry. Once every slot is taken, a further trial waits for
+  the last step, then ends PRUNED and stops its worker's ``optimize`` loop.
 
 Values are told as the study's direction says (maximised values negated, the algorithms
 minimise). FAIL (retries exhausted) and PRUNED trials are told as the worst completed value
@@ -60,7 +60,7 @@ MODES = ('async', 'sync')
 SLOT = 'bananas:slot'  # system attribute: the schedule slot a sync trial evaluates
 HANDOVER = 'bananas:handover'  # system attribute of a queued trial that took over a slot
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
-_HELD = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+_IN_FLIGHT = (TrialState.RUNNING, TrialState.WAITING)
 
 
 def open_storage(url, heartbeat_interval=None, grace_period=None, max_retries=3):
@@ -292,7 +292,7 @@ class BananasSampler(optuna.samplers.BaseSampler):
     archs = [a for _, a in finished]
     told = _told_values([self._oriented(study, t.value) if t.state == TrialState.COMPLETE
                          else None for t, _ in finished])
-    held = [a for a in (model.arch_of(t.params) for t in trials if t.state in _HELD[1:])
+    held = [a for a in (model.arch_of(t.params) for t in trials if t.state in _IN_FLIGHT)
             if a is not None]
     key = jax.random.fold_in(jax.random.PRNGKey(self.seed), trial.number)
     return model.async_proposal(key, archs, told, held)
@@ -359,12 +359,12 @@ class BananasSampler(optuna.samplers.BaseSampler):
         storage.record_heartbeat(t._trial_id)
         self._beaten.add(t.number)
 
-  def _slot_results(self, study, trials, slots):
+  def _slot_results(self, study, trials, slot_of_trial):
     """``{slot: value, or None for failed and pruned}`` of the finished slots: a slot's
     latest trial decides; a failed one with retries left is not finished."""
     latest = {}
     for t in trials:
-      slot = slots.get(t.number)
+      slot = slot_of_trial.get(t.number)
       if slot is not None and (slot not in latest or t.number > latest[slot].number):
         latest[slot] = t
     raw = {}
@@ -383,16 +383,16 @@ def slots(trials):
   was made (a killed worker may not have written its trial's slot): the m-th new trial
   holds slot m; a retry, its original's slot; a handover, the slot it took over. Trials
   enqueued by hand hold none."""
-  slots, rank = {}, 0
+  slot_of_trial, rank = {}, 0
   for t in sorted(trials, key=lambda t: t.number):
     attrs = t.system_attrs
     if 'failed_trial' in attrs:
-      slots[t.number] = slots.get(attrs['failed_trial'])
+      slot_of_trial[t.number] = slot_of_trial.get(attrs['failed_trial'])
     elif HANDOVER in attrs:
-      slots[t.number] = attrs[SLOT]
+      slot_of_trial[t.number] = attrs[SLOT]
     elif 'fixed_params' not in attrs:
-      slots[t.number], rank = rank, rank + 1
-  return slots
+      slot_of_trial[t.number], rank = rank, rank + 1
+  return slot_of_trial
 
 
 def _told_values(values):

@@ -203,8 +203,9 @@ def main(argv):
   plot(runs, out / 'digits.png')
   for name in _SAMPLERS.value:
     mine = [r for r in runs if r['sampler'] == name]
-    print(f'{name}: best validation accuracy {np.mean([r["best_val_accuracy"][-1] for r in mine]):.4f}, '
-          f'chosen test accuracy {np.mean([r["chosen_test_accuracy"] for r in mine]):.4f}')
+    best = np.mean([r['best_val_accuracy'][-1] for r in mine])
+    print(f'{name}: best validation accuracy {best:.4f}, chosen test accuracy '
+          f'{np.mean([r["chosen_test_accuracy"] for r in mine]):.4f}')
   print(f'{summary["seconds"]:.0f} s; {out}')
 
 

@@ -32,8 +32,9 @@ def objective(sleep_s=0.0, stall_slot=-1):
   def evaluate(trial):
     arch = sampler.suggest(trial, SPACE)
     trial.set_user_attr('pid', os.getpid())
-    retried = 'failed_trial' in trial.storage.get_trial_system_attrs(trial._trial_id)
-    time.sleep(600 if sampler.slot_of(trial) == stall_slot and not retried else sleep_s)
+    attrs = trial.storage.get_trial_system_attrs(trial._trial_id)
+    stall = attrs.get(sampler.SLOT) == stall_slot and 'failed_trial' not in attrs
+    time.sleep(600 if stall else sleep_s)
     return float(table.val_error[int(table.rows(arch[None])[0])])
 
   return evaluate

@@ -30,11 +30,13 @@ def test_committed_outputs_come_from_the_committed_code():
 
 
 # The notebook at a fraction of its sizes (the suite's time budget): every cell and figure
-# still runs, on fewer cells, trainings, seeds and trials.
+# still runs, on fewer cells, trainings, seeds, models (test_predictor_study.py runs every
+# model through the study) and trials.
 SMALLER = [('TRAIN_SIZE = 200', 'TRAIN_SIZE = 60'), ('NUM_TEST = 1000', 'NUM_TEST = 200'),
            ('epochs=200,', 'epochs=50,'), ("train_sizes='20,50,100,200', num_test=500,",
                                           "train_sizes='20,50', num_test=200,"),
-           ('seeds=3,', 'seeds=1,'), ('trials=20, trial_batch=20,', 'trials=4, trial_batch=4,')]
+           ('seeds=3,', 'seeds=1,'), ("models='ensemble,gp,dngo,bohamiann,gcn',", "models='ensemble,gp',"),
+           ('trials=20, trial_batch=20,', 'trials=4, trial_batch=4,')]
 
 
 @pytest.mark.slow

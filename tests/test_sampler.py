@@ -196,5 +196,6 @@ def test_a_pickled_sampler_asks_the_same():
                                                              **EVOLUTION))
   study.optimize(table_objective(), n_trials=12)
   copy = pickle.loads(pickle.dumps(study.sampler))
-  proposal = lambda s: s._model.sync_proposal(study._study_id, 1, [t.value for t in study.trials[:10]])
+  told = [t.value for t in study.trials[:10]]
+  proposal = lambda s: s._model.sync_proposal(study._study_id, 1, told)
   np.testing.assert_array_equal(proposal(copy), proposal(study.sampler))
