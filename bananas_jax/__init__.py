@@ -14,9 +14,9 @@ import importlib
 __version__ = '0.2.0'
 
 _MODULES = ('spaces', 'benchmarks', 'predictors', 'acquisition', 'search', 'experiment',
-            'sampler', 'stepwise', 'sweep', 'predictor_study', 'results', 'plots')
+            'integrations', 'stepwise', 'sweep', 'predictor_study', 'results', 'plots')
 _NAMES = {'ALGORITHMS': 'search', 'run_trials': 'search', 'best_by_validation': 'search',
-          'run_search': 'experiment', 'BananasSampler': 'sampler'}
+          'run_search': 'experiment', 'BananasSampler': 'integrations.optuna_sampler'}
 
 
 def __getattr__(name):

@@ -1,7 +1,7 @@
 """A search whose every query is expensive (a real training), run as the workers of one
 Optuna study, on every accelerator of one or many hosts.
 
-The search is :class:`bananas_jax.sampler.BananasSampler` in its synchronous mode: the
+The search is :class:`bananas_jax.integrations.optuna_sampler.BananasSampler` in its synchronous mode: the
 paper's steps (``num_init`` random architectures, then ``k`` per fit), every slot of the
 schedule a trial of the study. On one host the study lives in ``<workdir>/study.db``
 (SQLite) and each group of local devices is a worker (one device each when there are at
@@ -44,7 +44,8 @@ import optuna
 from absl import logging
 from optuna.trial import TrialState
 
-from bananas_jax import sampler, spaces
+from bananas_jax import spaces
+from bananas_jax.integrations import optuna_sampler as sampler
 from bananas_jax.io import records
 
 FAILED_VAL_ERROR = 100.0  # what a failed training is told: no architecture does worse

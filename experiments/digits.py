@@ -3,7 +3,7 @@ handwritten digits (1,797 real 8x8 images shipped inside the scikit-learn wheel:
 
   python -m experiments.digits --out=experiments/results/digits
 
-For each sampler (BANANAS via :class:`bananas_jax.sampler.BananasSampler`, Optuna's
+For each sampler (BANANAS via :class:`bananas_jax.integrations.optuna_sampler.BananasSampler`, Optuna's
 TPESampler and RandomSampler) and seed, two worker processes share one study in an SQLite
 file and train architectures until ``--trials`` completed; every training is deterministic
 (fixed initialisation and batch order), so samplers differ only in what they ask. Writes
@@ -103,7 +103,7 @@ def train(arch, data):
 
 def make_sampler(name, seed, worker, trials, workers):
   import optuna
-  from bananas_jax import sampler
+  from bananas_jax.integrations import optuna_sampler as sampler
   if name == 'bananas':  # every worker the same seed: its proposals depend on the trial
     return sampler.BananasSampler(SPACE, mode='async', seed=seed,
                                   total_queries=trials + workers)  # and the last in flight
@@ -118,7 +118,7 @@ def make_sampler(name, seed, worker, trials, workers):
 def worker(url, study_name, sampler_name, seed, index, trials, workers):
   """One worker process: joins the study and trains until ``trials`` completed."""
   import optuna
-  from bananas_jax import sampler
+  from bananas_jax.integrations import optuna_sampler as sampler
   optuna.logging.set_verbosity(optuna.logging.WARNING)
   data = split()
 
@@ -137,7 +137,7 @@ def worker(url, study_name, sampler_name, seed, index, trials, workers):
 def run_study(url, sampler_name, seed, trials, workers):
   """One study with ``workers`` processes; its record for the summary."""
   import optuna
-  from bananas_jax import sampler
+  from bananas_jax.integrations import optuna_sampler as sampler
   name = f'{sampler_name}_seed{seed}'
   study = optuna.create_study(study_name=name, storage=sampler.open_storage(url),
                               direction='maximize', load_if_exists=True)

@@ -1,4 +1,4 @@
-"""One worker of a study shared through an Optuna storage (test_sampler_workers.py).
+"""One worker of a study shared through an Optuna storage (test_optuna_sampler_workers.py).
 
   python tests/optuna_worker.py STORAGE STUDY_NAME [SLEEP_S [STALL_SLOT]]
 
@@ -14,7 +14,8 @@ import time
 
 import optuna
 
-from bananas_jax import benchmarks, sampler, spaces
+from bananas_jax import benchmarks, spaces
+from bananas_jax.integrations import optuna_sampler as sampler
 
 SPACE = spaces.make('nasbench201')
 TOTAL = 30

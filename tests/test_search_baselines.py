@@ -35,14 +35,14 @@ DEDUPLICATES = ('evolution', 'local_search', 'gp_bo', 'tpe', 'alphax', *BANANAS_
 @pytest.mark.parametrize('name', [
     pytest.param(n, marks=pytest.mark.slow) if n in (*BANANAS_LOOP, 'alphax') else n
     for n in sorted(SMALL)])
-def test_exact_queries_alone_equals_batch_and_deterministic(cifar10, name):
+def test_exact_queries_alone_equals_batch(cifar10, name):
+  """Two compilations (batches of 6 and 4 after padding) ask the same: a trial's queries
+  depend on its seed alone, so it is deterministic too."""
   algo = search.make(name, SPACE, 30, SMALL[name])
   batch = search.run_trials(algo, cifar10, [0, 1, 2, 3, 4])
   alone = search.run_trials(algo, cifar10, [3])
-  again = search.run_trials(algo, cifar10, [0, 1, 2, 3, 4])
   assert batch.rows.shape == (5, 30)
   np.testing.assert_array_equal(batch.rows[3], alone.rows[0])
-  np.testing.assert_array_equal(batch.rows, again.rows)
   if name in DEDUPLICATES:
     assert all(len(set(r.tolist())) == 30 for r in batch.rows)
 

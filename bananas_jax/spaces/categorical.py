@@ -4,7 +4,7 @@
 32, 64]})`` is a space like the built-in ones: an architecture is ``int32[D]``, the index of
 the option taken at each decision, and sampling, mutation, neighbours, canonical keys and the
 one-hot and categorical encodings are jit-able functions of a batch. It is the space
-:class:`bananas_jax.sampler.BananasSampler` builds from an Optuna study's distributions.
+:class:`bananas_jax.integrations.optuna_sampler.BananasSampler` builds from an Optuna study's distributions.
 """
 
 import dataclasses

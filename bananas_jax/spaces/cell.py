@@ -81,7 +81,7 @@ class CellSpace:
 
   def decisions(self):
     """``{decision name: its options}``: ``edge_<src>_<dst>`` for every edge (the names an
-    Optuna objective suggests, see :mod:`bananas_jax.sampler`)."""
+    Optuna objective suggests, see :mod:`bananas_jax.integrations.optuna_sampler`)."""
     return {f'edge_{src}_{dst}': self.ops for src, dst in self.edges}
 
   @property

@@ -15,7 +15,7 @@ import time
 import optuna
 import pytest
 
-from bananas_jax import sampler
+from bananas_jax.integrations import optuna_sampler as sampler
 
 sys.path.insert(0, os.path.dirname(__file__))
 import optuna_worker  # noqa: E402

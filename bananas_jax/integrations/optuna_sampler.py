@@ -79,11 +79,16 @@ def open_storage(url, heartbeat_interval=None, grace_period=None, max_retries=3)
       warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
       retry = (optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retries)
                if heartbeat_interval else None)
+      sqlite = url.startswith('sqlite')
       for attempt in range(3):
         try:
-          return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat_interval,
-                                            grace_period=grace_period,
-                                            heartbeat_stale_trial_callback=retry)
+          storage = optuna.storages.RDBStorage(
+              url, heartbeat_interval=heartbeat_interval, grace_period=grace_period,
+              heartbeat_stale_trial_callback=retry,
+              engine_kwargs={'connect_args': {'timeout': 120}} if sqlite else None)
+          if sqlite:
+            _begin_immediate(storage.engine)
+          return storage
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
           # two workers creating the same new database race (a down server fails 3 times)
           if attempt == 2:
@@ -92,6 +97,23 @@ def open_storage(url, heartbeat_interval=None, grace_period=None, max_retries=3)
   except Exception as e:  # sqlalchemy's and the journal's errors, for any URL
     raise ValueError(f'cannot open the Optuna storage {url!r} ({type(e).__name__}: {e}); '
                      f'accepted: {accepted}') from e
+
+
+def _begin_immediate(engine):
+  """Optuna claims a queued trial by reading that it is WAITING, then writing RUNNING, in
+  one transaction; SQLite's Python driver runs the read before the transaction begins, so
+  two workers could both claim one trial (seen with two threads of one process). Here
+  every transaction begins IMMEDIATE, taking the database's write lock first."""
+
+  @sqlalchemy.event.listens_for(engine, 'connect')
+  def _no_driver_transactions(dbapi_connection, _):
+    dbapi_connection.isolation_level = None
+
+  @sqlalchemy.event.listens_for(engine, 'begin')
+  def _begin(connection):
+    connection.exec_driver_sql('BEGIN IMMEDIATE')
+
+  engine.dispose()  # connections opened before the listeners go
 
 
 def space_from_distributions(distributions, max_options=100):

@@ -1,0 +1,1 @@
+"""Bridges to the tools NAS users already run: ``optuna_sampler.BananasSampler``."""
