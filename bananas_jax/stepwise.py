@@ -82,14 +82,15 @@ def open_study(config, poll_s=1.0):
   if not config.storage:
     workdir_of(config).mkdir(parents=True, exist_ok=True)
   url = config.storage or f'sqlite:///{(workdir_of(config) / "study.db").resolve()}'
+  # A failed trial is always queued again: a worker whose training outlived its retries
+  # stops (the search stops with it), so nothing false is told and the command resumes.
   storage = sampler.open_storage(url, heartbeat_interval=config.heartbeat_s,
-                                 grace_period=3 * config.heartbeat_s,
-                                 max_retries=config.max_retries)
+                                 grace_period=3 * config.heartbeat_s, max_retries=None)
   section = config.get(config.algorithm)
   search_sampler = sampler.BananasSampler(
       spaces.make(config.search_space), config.algorithm,
       section.to_dict() if section is not None else None, mode='sync',
-      total_queries=config.total_queries, seed=config.seed, max_retries=config.max_retries,
+      total_queries=config.total_queries, seed=config.seed, max_retries=None,
       wait_timeout_s=config.wait_timeout_s, poll_s=poll_s)
   name = config.study_name or f'{config.search_space}_{config.algorithm}_seed{config.seed}'
   study = optuna.create_study(storage=storage, study_name=name, sampler=search_sampler,
@@ -107,9 +108,10 @@ def open_study(config, poll_s=1.0):
   return study
 
 
-def run_stepwise(config, query_fn, poll_s=1.0):
-  """Runs (or joins, or resumes) the search of ``config`` with this host's devices as
-  workers until its schedule is done; returns every result record in slot order.
+def run_stepwise(config, query_fn, poll_s=1.0, devices=None):
+  """Runs (or joins, or resumes) the search of ``config`` with this host's devices (or
+  ``devices``) as workers until its schedule is done; returns every result record in slot
+  order.
 
   ``config`` has ``search_space``, ``algorithm``, ``total_queries``, ``seed``, ``workdir``,
   ``storage`` ('' for ``<workdir>/study.db``), ``study_name``, ``heartbeat_s``,
@@ -121,7 +123,7 @@ def run_stepwise(config, query_fn, poll_s=1.0):
   study = open_study(config, poll_s)
   algorithm = study.sampler.algorithm
   free = queue.Queue()
-  groups = device_groups(jax.local_devices(), max(algorithm.num_init, algorithm.k))
+  groups = device_groups(devices or jax.local_devices(), max(algorithm.num_init, algorithm.k))
   for group in groups:
     free.put(group)
 

@@ -1,7 +1,7 @@
 """A host of a step-by-step search on NAS-Bench-201 whose 'training' is a table lookup
 that takes ``sleep_s``: the stand-in that tests/test_stepwise.py runs in several processes.
 
-  python tests/stepwise_worker.py WORKDIR STORAGE SLEEP_S
+  python tests/stepwise_worker.py WORKDIR STORAGE SLEEP_S K
 
 Joins the study in STORAGE ('' for WORKDIR/study.db) with this process's devices as workers;
 every evaluation started is logged to WORKDIR/started.log (arch, pid, devices, start, end).
@@ -55,10 +55,10 @@ def table_query(benchmark, log_path=None, sleep_s=0.0, fail_on=()):
   return query_fn
 
 
-def main(workdir, storage, sleep_s):
+def main(workdir, storage, sleep_s, k):
   benchmark = benchmarks.load('nasbench201', 'cifar10', 200)
   query = table_query(benchmark, os.path.join(workdir, 'started.log'), float(sleep_s))
-  found = stepwise.run_stepwise(small_config(workdir, storage=storage), query, poll_s=0.05)
+  found = stepwise.run_stepwise(small_config(workdir, int(k), storage), query, poll_s=0.05)
   print(json.dumps([[r['arch'], r['val_error']] for r in found]))
 
 

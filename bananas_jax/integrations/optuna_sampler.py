@@ -23,7 +23,8 @@ the same trials, so no worker holds state the others lack:
   numbered by the storage, so ``m`` is unique) evaluates slot ``m`` of the schedule: the
   ``num_init`` random architectures, then ``k`` per step, each step asked of the algorithm
   after every earlier step finished (the trial waits for that, polling the storage). A
-  trial that fails is queued again (``max_retries`` times) and resumes its slot; a worker
+  trial that fails is queued again (``max_retries`` times; ``None``: always) and resumes its
+  slot; a worker
   killed mid-trial is found by Optuna's heartbeats and its trial retried the same way on a
   storage from :func:`open_storage` with ``heartbeat_interval`` (Optuna's
   ``RetryHeartbeatStaleTrialCallback(max_retry=max_retries)``). A waiting trial that sees
@@ -68,7 +69,8 @@ def open_storage(url, heartbeat_interval=None, grace_period=None, max_retries=3)
   disk) or a database URL (``sqlite:///FILE``, ``postgresql://USER@HOST/DB``,
   ``mysql://...``). With ``heartbeat_interval`` (seconds; databases only) a trial whose
   worker stopped beating for ``grace_period`` seconds is failed and queued again, at most
-  ``max_retries`` times. Raises ValueError naming the URL when it cannot be opened."""
+  ``max_retries`` times (``None``: always). Raises ValueError naming the URL when it cannot
+  be opened."""
   accepted = 'a journal file PATH.log, sqlite:///FILE, postgresql://USER@HOST/DB or mysql://...'
   if not isinstance(url, str) or not url:
     raise ValueError(f'storage {url!r} is not a storage URL; accepted: {accepted}')
@@ -183,8 +185,8 @@ class BananasSampler(optuna.samplers.BaseSampler):
     if mode == 'sync' and space is None:
       raise ValueError("mode='sync' needs the space up front (space=...): every worker "
                        'computes the same schedule from the first trial on')
-    if max_retries < 0:
-      raise ValueError(f'max_retries must be a non-negative integer, got {max_retries}')
+    if max_retries is not None and max_retries < 0:
+      raise ValueError(f'max_retries must be a non-negative integer or None, got {max_retries}')
     self.algorithm_name, self.settings, self.mode = algorithm, dict(settings or {}), mode
     self.total_queries, self.seed, self.max_retries = total_queries, seed, max_retries
     self.wait_timeout_s, self.poll_s, self.max_options = wait_timeout_s, poll_s, max_options
@@ -283,7 +285,7 @@ class BananasSampler(optuna.samplers.BaseSampler):
     """In sync mode a failed trial (an exception, a worker leaving) is queued again."""
     if self.mode == 'sync' and state == TrialState.FAIL:
       history = trial.system_attrs.get('retry_history', [])
-      if len(history) < self.max_retries:
+      if self.max_retries is None or len(history) < self.max_retries:
         study.add_trial(optuna.trial.create_trial(
             state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
             user_attrs=trial.user_attrs, system_attrs={
@@ -395,6 +397,7 @@ class BananasSampler(optuna.samplers.BaseSampler):
         raw[slot] = self._oriented(study, t.value)
       elif t.state == TrialState.PRUNED or (
           t.state == TrialState.FAIL
+          and self.max_retries is not None
           and len(t.system_attrs.get('retry_history', [])) >= self.max_retries):
         raw[slot] = None
     return raw
