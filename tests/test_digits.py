@@ -8,6 +8,7 @@ import pytest
 from experiments import digits
 
 
+@pytest.mark.slow
 def test_the_split_and_a_training_are_fixed():
   (train_x, train_y), (val_x, _), (test_x, test_y) = digits.split()
   assert train_x.shape == (1000, 8, 8, 1) and val_x.shape[0] == 397 and test_x.shape[0] == 400

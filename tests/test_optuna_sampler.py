@@ -49,6 +49,7 @@ def test_sync_mode_reproduces_a_launch_search_trial():
   assert study.best_value == pytest.approx(float(trial.val_error[0].min()), abs=0)
 
 
+@pytest.mark.slow
 def test_same_seed_and_history_give_the_same_proposal():
   proposals = []
   for _ in range(2):
@@ -63,6 +64,7 @@ def test_same_seed_and_history_give_the_same_proposal():
   assert [t.params for t in other.trials] != proposals[0]
 
 
+@pytest.mark.slow
 def test_async_mode_never_repeats_a_complete_or_running_trial():
   study = optuna.create_study(sampler=sampler.BananasSampler(SPACE, mode='async', **EVOLUTION))
   evaluate = table_objective()
@@ -178,6 +180,7 @@ def test_suggest_returns_the_architecture_of_the_params():
   assert jax.numpy.asarray(arch).shape == (6,)
 
 
+@pytest.mark.slow
 def test_the_readme_example_runs(tmp_path, monkeypatch):
   readme = (pathlib.Path(__file__).parents[1] / 'README.md').read_text()
   example = re.search(r'<!-- readme-optuna.*?-->\n```python\n(.*?)```', readme, re.S).group(1)
