@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Archs = Any  # a pytree of int arrays with a leading batch axis
 
@@ -88,6 +89,24 @@ def hash_rows(digits):
     h = (h ^ digits[:, i]) * jnp.uint32(16777619)
     h = h ^ (h >> 15)
   return (h >> 1).astype(jnp.int32)
+
+
+MAX_EXACT_KEYS = 2**31  # spaces up to this size get exact int32 canonical keys
+
+
+def radix_weights(radices) -> np.ndarray:
+  """``int32[D]``: the place values of a mixed-radix number with digit ``d`` in
+  ``0..radices[d] - 1`` (the first digit least significant)."""
+  return np.cumprod((1,) + tuple(radices[:-1]), dtype=np.int64).astype(np.int32)
+
+
+def mixed_radix_key(digits, radices) -> jax.Array:
+  """``int32[B]``: each row of digits as its exact mixed-radix number when the space has at
+  most :data:`MAX_EXACT_KEYS` rows, else a 31-bit hash of it (:func:`hash_rows`; a collision
+  drops one candidate of a search, never mislabels a result)."""
+  if np.prod(radices, dtype=np.float64) <= MAX_EXACT_KEYS:
+    return digits @ jnp.asarray(radix_weights(radices))
+  return hash_rows(digits)
 
 
 def take(archs: Archs, index: jax.Array) -> Archs:

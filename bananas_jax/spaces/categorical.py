@@ -16,10 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.spaces.base import checked_encoding_dim, hash_rows
-
-_MAX_EXACT_KEYS = 2**31  # spaces up to this size get exact int32 canonical keys
-
+from bananas_jax.spaces.base import checked_encoding_dim, mixed_radix_key
 
 @dataclasses.dataclass(frozen=True)
 class CategoricalSpace:
@@ -59,10 +56,6 @@ class CategoricalSpace:
   @property
   def choices(self):
     return tuple(len(o) for o in self.options)
-
-  @property
-  def num_archs(self):
-    return int(np.prod(self.choices, dtype=np.float64))
 
   def empty(self, num):
     return jnp.zeros((num, len(self.names)), jnp.int32)
@@ -107,10 +100,7 @@ class CategoricalSpace:
   def canonical_key(self, archs):
     """The mixed-radix number of the indices (exact) when the space has fewer than 2^31
     architectures, else a 31-bit hash of them."""
-    if self.num_archs <= _MAX_EXACT_KEYS:
-      weights = np.cumprod((1,) + self.choices[:-1], dtype=np.int64).astype(np.int32)
-      return archs @ jnp.asarray(weights)
-    return hash_rows(archs)
+    return mixed_radix_key(archs, self.choices)
 
   def encode(self, archs, encoding='onehot', cutoff=0):
     """``onehot``: the options taken, ``sum(K_d)`` features; ``categorical``: the indices."""

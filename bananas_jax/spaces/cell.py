@@ -19,10 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.spaces.base import checked_encoding_dim, graph_encoding, hash_rows
-
-_MAX_EXACT_KEYS = 2**31  # spaces up to this size get exact int32 canonical keys
-
+from bananas_jax.spaces.base import (MAX_EXACT_KEYS, checked_encoding_dim, graph_encoding,
+                                     mixed_radix_key, radix_weights)
 
 def cell_edges(num_nodes):
   """``((src, dst), ...)``: every pair ``src < dst``, by destination then source."""
@@ -125,23 +123,17 @@ class CellSpace:
     new_op = (arch[edge] + jnp.tile(jnp.arange(1, num_ops), num_edges)) % num_ops
     return jnp.tile(arch, (edge.shape[0], 1)).at[jnp.arange(edge.shape[0]), edge].set(new_op)
 
-  @functools.cached_property
-  def _key_weights(self):
-    return len(self.ops)**np.arange(len(self.edges), dtype=np.int64)
-
   def canonical_key(self, archs):
     """The op list as one base-K number (exact, ``0..K^E - 1``) when the space has fewer
     than 2^31 cells, else a 31-bit hash of it (a collision drops one candidate of a search,
     never mislabels a result)."""
-    if self.num_archs <= _MAX_EXACT_KEYS:
-      return archs @ jnp.asarray(self._key_weights.astype(np.int32))
-    return hash_rows(archs)
+    return mixed_radix_key(archs, self.choices)
 
   def from_key(self, keys):
     """The cells with these exact keys: ``from_key(jnp.arange(num_archs))`` is the space."""
-    if self.num_archs > _MAX_EXACT_KEYS:
+    if self.num_archs > MAX_EXACT_KEYS:
       raise ValueError(f'{self.label} has {self.num_archs} cells, too many for exact keys')
-    weights = jnp.asarray(self._key_weights.astype(np.int32))
+    weights = jnp.asarray(radix_weights(self.choices))
     return (jnp.asarray(keys)[..., None] // weights) % len(self.ops)
 
   # Encodings -----------------------------------------------------------------------------
