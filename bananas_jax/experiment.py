@@ -33,7 +33,11 @@ def algorithm_names(config):
 
 
 def build(config):
-  """Validates ``config`` and returns ``(benchmark, {name: algorithm})``; ValueError if bad."""
+  """Validates ``config`` and returns ``(benchmark, {name: algorithm})``; ValueError if bad.
+
+  With a multi-fidelity search among the algorithms the benchmark is the multi-fidelity one
+  (every table fidelity up to ``config.fidelity``), and :func:`table_for` gives each
+  algorithm its own view; the searches' unset ``fidelities`` become the table's."""
   if config.trials < 1:
     raise ValueError(f'trials must be at least 1, got {config.trials}')
   if config.trial_batch < 1:
@@ -54,7 +58,24 @@ def build(config):
     settings = config.get(name)
     algorithms[name] = search.make(name, space, config.total_queries,
                                    settings.to_dict() if settings is not None else None)
+  multi = [n for n, a in algorithms.items() if search.is_multi_fidelity(a)]
+  if multi:
+    if config.noisy:
+      raise ValueError(f'noisy=True with the multi-fidelity searches {", ".join(multi)}: '
+                       f'lower fidelities have one value per architecture, not one per seed')
+    benchmark = benchmarks.load_multifidelity(config.search_space, config.dataset,
+                                              config.fidelity, config.data_path or None)
+    for name in multi:
+      algorithms[name] = search.with_fidelities(algorithms[name], benchmark.fidelities)
   return benchmark, algorithms
+
+
+def table_for(algorithm, benchmark):
+  """The benchmark ``algorithm`` queries: the multi-fidelity one for multi-fidelity
+  searches, its full fidelity for the others (the same table as a single-fidelity run)."""
+  if search.is_multi_fidelity(algorithm) or not hasattr(benchmark, 'full'):
+    return benchmark
+  return benchmark.full
 
 
 def workdir_of(config):
@@ -86,31 +107,44 @@ def prepare_workdir(workdir, config, records_path):
 
 
 def reference(benchmark):
-  """The benchmark's optima, to put a search's numbers on scale."""
+  """The benchmark's optima, to put a search's numbers on scale, and the mean time of one
+  full-fidelity training: the unit of the simulated budgets results are reported at."""
+  benchmark = getattr(benchmark, 'full', benchmark)
   val_opt = int(np.argmin(np.asarray(benchmark.val_error)))
   return {'name': benchmark.name, 'dataset': benchmark.dataset,
           'fidelity': benchmark.fidelity, 'best_test_error': benchmark.best_test_error,
           'val_optimum_index': val_opt,
-          'val_optimum_test_error': float(benchmark.test_error[val_opt])}
+          'val_optimum_test_error': float(benchmark.test_error[val_opt]),
+          'full_training_s': round(float(np.mean(np.asarray(benchmark.train_time))), 3)}
 
 
 def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_time_s):
-  """One record per trial. ``train_time_s`` is the search's simulated cost: the benchmark's
-  training time of the first q queries, summed, at each reported q."""
+  """One record per trial. Only full-fidelity queries can be the answer: ``test_error`` and
+  ``val_error`` are None after q queries without one. ``train_time_s`` is the search's
+  simulated cost, the benchmark's training time of the first q queries summed, at each
+  reported q; ``cost_trace`` the answer against that cost (:func:`search.runner.cost_trace`),
+  from which results are read at any simulated budget."""
+  full = getattr(benchmark, 'full', benchmark)
+  reported = trial_results.epochs == full.fidelity
   val, test = search.best_by_validation(trial_results.val_error, trial_results.test_error,
-                                        queries)
+                                        queries, reported)
   cost = np.cumsum(trial_results.train_time, axis=1)[:, np.asarray(queries) - 1]
+  rounded = lambda values, digits: [None if np.isnan(x) else round(float(x), digits)
+                                    for x in values]
   new = []
   for i, (trial, seed) in enumerate(zip(trials, seeds)):
-    best = int(np.argmin(trial_results.val_error[i]))
+    best = int(np.argmin(np.where(reported[i], trial_results.val_error[i], np.inf)))
     arch = jax.tree.map(lambda leaf: leaf[i, best], trial_results.archs)
+    trace = search.cost_trace(trial_results.val_error[i], trial_results.test_error[i],
+                              trial_results.train_time[i], reported[i])
     new.append({
         'algorithm': name, 'trial': int(trial), 'seed': int(seed), 'queries': list(queries),
-        'test_error': [round(float(x), 5) for x in test[i]],
-        'val_error': [round(float(x), 5) for x in val[i]],
-        'best_arch': benchmark.space.to_string(arch),
-        'best_index': int(trial_results.rows[i, best]),
+        'test_error': rounded(test[i], 5),
+        'val_error': rounded(val[i], 5),
+        'best_arch': full.space.to_string(arch) if reported[i].any() else None,
+        'best_index': int(trial_results.rows[i, best]) if reported[i].any() else None,
         'train_time_s': [round(float(x), 1) for x in cost[i]],
+        'cost_trace': [[round(s, 1), round(v, 5), round(t, 5)] for s, v, t in trace],
         'wall_time_s': round(wall_time_s, 4),
     })
   return new
@@ -137,7 +171,7 @@ def run_search(config, process_index=0, process_count=1):
     todo = [t for t in mine if t not in done]
     batches = [todo[i:i + config.trial_batch] for i in range(0, len(todo), config.trial_batch)]
     if batches:
-      _run_batches(name, algorithm, benchmark, batches, len(mine) - len(todo), len(mine),
+      _run_batches(name, algorithm, table_for(algorithm, benchmark), batches, len(mine) - len(todo), len(mine),
                    config, queries, records_path, workdir)
   wanted = set(algorithms)
   everyone = results.workdir_records(workdir)
@@ -184,7 +218,8 @@ def write_metrics(logdir, out, algorithm, step_seconds):
   error so far, the model's mean absolute error on the architectures it chose (model-based
   searches, where it made predictions), and seconds per iteration."""
   writer = tensorboard.EventWriter(logdir)
-  sizes = [algorithm.num_init] + [algorithm.k] * (len(step_seconds) - 1)
+  sizes = ([step.size for step in algorithm.plan()] if search.is_multi_fidelity(algorithm)
+           else [algorithm.num_init] + [algorithm.k] * (len(step_seconds) - 1))
   ends = np.cumsum(sizes)
   best = np.minimum.accumulate(out.val_error, axis=1)
   error = np.abs(out.predicted - out.val_error)

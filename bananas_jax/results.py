@@ -30,30 +30,66 @@ def workdir_records(workdir):
   return found
 
 
-def summarize(found, reference):
-  """Per algorithm: mean, stderr and median test error at each reported query count.
+# Simulated budgets of the summaries, in full trainings: multiples of the mean time of one
+# training at the table's full fidelity (``full_training_s``), the same unit on every dataset.
+BUDGETS = (10, 25, 50, 100, 150)
+
+
+def at_costs(trace, costs):
+  """The test error of a trial's answer once ``costs`` simulated seconds were spent (its
+  ``cost_trace``); NaN before its first full-fidelity result."""
+  seconds = np.array([c[0] for c in trace] + [np.inf])
+  last = np.searchsorted(seconds, np.asarray(costs, np.float64), side='right') - 1
+  test = np.array([c[2] for c in trace] + [np.nan])
+  return np.where(last >= 0, test[last], np.nan)
+
+
+def _stats(values):
+  """Mean, stderr and median over trials (axis 0), None where some trial has no value."""
+  n = values.shape[0]
+  mean = values.mean(axis=0)
+  stderr = values.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(values.shape[1])
+  as_list = lambda a: [None if np.isnan(x) else round(float(x), 4) for x in a]
+  return as_list(mean), as_list(stderr), as_list(np.median(values, axis=0))
+
+
+def summarize(found, reference, budgets=BUDGETS):
+  """Per algorithm: mean, stderr and median test error at each reported query count and,
+  where records have a ``cost_trace`` and ``reference`` its ``full_training_s``, at each
+  simulated budget of ``budgets`` full trainings (``spent``: trials that spent at least
+  that much; the others stopped earlier and count with their final answer).
 
   ``reference`` holds the benchmark's ``best_test_error`` and ``val_optimum_index``; a
   trial counts as reaching the optimum when it selected the best-validation architecture
   (``reached_optimum`` is None without a ``val_optimum_index``).
   """
   optimum = reference.get('val_optimum_index')
+  unit = reference.get('full_training_s')
   summary = {}
   for algorithm in sorted({r['algorithm'] for r in found}):
     own = [r for r in found if r['algorithm'] == algorithm]
-    test = np.array([r['test_error'] for r in own], np.float64)
-    n = len(own)
-    stderr = test.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(test.shape[1])
+    test = np.array([[np.nan if x is None else x for x in r['test_error']] for r in own])
+    mean, stderr, median = _stats(test)
     summary[algorithm] = {
-        'trials': n,
+        'trials': len(own),
         'queries': own[0]['queries'],
-        'test_error_mean': test.mean(axis=0).round(4).tolist(),
-        'test_error_stderr': stderr.round(4).tolist(),
-        'test_error_median': np.median(test, axis=0).round(4).tolist(),
+        'test_error_mean': mean,
+        'test_error_stderr': stderr,
+        'test_error_median': median,
         'reached_optimum': (None if optimum is None else
                             sum(r['best_index'] == optimum for r in own)),
         'seconds_per_trial': round(float(np.mean([r['wall_time_s'] for r in own])), 4),
     }
+    if unit and all('cost_trace' in r for r in own):
+      costs = np.asarray(budgets, np.float64) * unit
+      mean, stderr, _ = _stats(np.array([at_costs(r['cost_trace'], costs) for r in own]))
+      summary[algorithm].update({
+          'budgets': list(budgets),
+          'budget_hours': [round(c / 3600, 2) for c in costs],
+          'test_error_at_budget_mean': mean,
+          'test_error_at_budget_stderr': stderr,
+          'spent': [sum(r['train_time_s'][-1] >= c for r in own) for c in costs],
+      })
   return {'benchmark': reference, 'algorithms': summary}
 
 
@@ -68,14 +104,38 @@ def format_summary(summary, columns=(50, 100, 150)):
   head = (f'{"algorithm":<{width}}{"trials":>7}' + ''.join(f'{"test@" + str(q):>17}' for q in shown)
           + f'{"median":>9}{"optimum":>9}{"s/trial":>9}')
   lines = [head, '-' * len(head)]
-  for name, s in sorted(algos.items(), key=lambda kv: kv[1]['test_error_mean'][-1]):
-    cells = ''.join(
-        f'{s["test_error_mean"][queries.index(q)]:>9.3f} +- {s["test_error_stderr"][queries.index(q)]:<4.2f}'
-        for q in shown)
-    lines.append(f'{name:<{width}}{s["trials"]:>7}{cells}{s["test_error_median"][-1]:>9.3f}'
+  for name, s in sorted(algos.items(), key=lambda kv: _last(kv[1]['test_error_mean'])):
+    cells = ''.join(_cell(s['test_error_mean'][queries.index(q)],
+                          s['test_error_stderr'][queries.index(q)]) for q in shown)
+    median = s['test_error_median'][-1]
+    lines.append(f'{name:<{width}}{s["trials"]:>7}{cells}'
+                 f'{"n/a" if median is None else f"{median:.3f}":>9}'
                  f'{s["reached_optimum"]:>5}/{s["trials"]:<3}{s["seconds_per_trial"]:>9.3f}')
   ref = summary['benchmark']
   lines.append(f'test error (%) of the best-by-validation architecture after q queries; '
                f'table optimum {ref["best_test_error"]:.3f}, best-validation architecture '
                f'{ref["val_optimum_test_error"]:.3f} (optimum = trials that found it)')
+  with_budgets = {name: s for name, s in algos.items() if 'budgets' in s}
+  if with_budgets:
+    budgets = next(iter(with_budgets.values()))['budgets']
+    hours = next(iter(with_budgets.values()))['budget_hours']
+    head = f'{"algorithm":<{width}}' + ''.join(f'{f"@{b} ({h:g} h)":>19}'
+                                                for b, h in zip(budgets, hours))
+    lines += ['', head, '-' * len(head)]
+    for name, s in sorted(with_budgets.items(),
+                          key=lambda kv: _last(kv[1]['test_error_at_budget_mean'])):
+      lines.append(f'{name:<{width}}' + ''.join(
+          f'{_cell(m, e)}{"*" if spent < s["trials"] else " "}' for m, e, spent in
+          zip(s['test_error_at_budget_mean'], s['test_error_at_budget_stderr'], s['spent'])))
+    lines.append('test error (%) at simulated training budgets of N full trainings (hours); '
+                 '* some trials stopped before spending it')
   return '\n'.join(lines)
+
+
+def _last(means):
+  return np.inf if means[-1] is None else means[-1]
+
+
+def _cell(mean, stderr):
+  return f'{"n/a":>17}' if mean is None else f'{mean:>9.3f} +- {stderr:<4.2f}'
+

@@ -88,3 +88,44 @@ def canonical_keys(space, archs, chunk=16384) -> np.ndarray:
                         part)
     parts.append(np.asarray(key_fn(part))[:chunk - pad])
   return np.concatenate(parts) if parts else np.zeros(0, np.int32)
+
+
+@struct.dataclass
+class MultiFidelityBenchmark:
+  """One table at several training budgets (epochs), each architecture queried at its own.
+
+  Row ``r`` is the same architecture at every fidelity; ``full`` is the highest fidelity's
+  :class:`TabularBenchmark` (the one single-fidelity searches query, and the only one whose
+  results may be reported as a search's found architecture). A lower fidelity is a training
+  of its own schedule, not a prefix of the full one, so its ``train_time`` is what that
+  training costs and moving an architecture up retrains it at the higher fidelity's cost.
+  """
+
+  full: TabularBenchmark
+  val_error: jax.Array  # [fidelities, rows]
+  test_error: jax.Array
+  train_time: jax.Array
+  fidelities: tuple = struct.field(pytree_node=False)  # epochs, ascending
+
+  @classmethod
+  def stack(cls, levels):
+    """From single-fidelity benchmarks of one table (any order); refuses other tables."""
+    levels = sorted(levels, key=lambda b: b.fidelity)
+    full = levels[-1]
+    for level in levels[:-1]:
+      if level.sorted_keys.shape != full.sorted_keys.shape or not (
+          bool(jnp.all(level.sorted_keys == full.sorted_keys))
+          and bool(jnp.all(level.key_rows == full.key_rows))):
+        raise ValueError(f'{full.name}: the {level.fidelity}-epoch table holds other '
+                         f'architectures than the {full.fidelity}-epoch one')
+    stack = lambda field: jnp.stack([getattr(b, field) for b in levels])
+    return cls(full, stack('val_error'), stack('test_error'), stack('train_time'),
+               tuple(b.fidelity for b in levels))
+
+  def query(self, archs, epochs) -> Evaluation:
+    """Validation error, test error and training seconds of each architecture at its own
+    ``epochs`` (``int32[N]``, each one of ``fidelities``)."""
+    rows = self.full.rows(archs)
+    level = jnp.searchsorted(jnp.asarray(self.fidelities), epochs)
+    return Evaluation(self.val_error[level, rows], self.test_error[level, rows],
+                      self.train_time[level, rows], rows)

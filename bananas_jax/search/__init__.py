@@ -8,22 +8,29 @@ holding a dataclass (``bananas.predictor``) is a nested section.
 import dataclasses
 
 from bananas_jax.search.alphax import AlphaX
-from bananas_jax.search.bananas import Bananas, BananasPlus
+from bananas_jax.search.asha import Asha
+from bananas_jax.search.bananas import Bananas, BananasPlus, BananasPrefilter
 from bananas_jax.search.base import Algorithm, HistorySearch, ModelBasedSearch, num_steps
 from bananas_jax.search.evolution import RegularizedEvolution
 from bananas_jax.search.gp_bo import GPBayesOpt
 from bananas_jax.search.local_search import LocalSearch
+from bananas_jax.search.bohb import Bohb
 from bananas_jax.search.model_based import Bohamiann, Bonas, Dngo, GcnPredictor, Npenas
+from bananas_jax.search.multifidelity import (Hyperband, MultiFidelitySearch, SuccessiveHalving,
+                                              with_fidelities)
 from bananas_jax.search.random_search import RandomSearch
 from bananas_jax.search.reinforce import Reinforce
-from bananas_jax.search.runner import TrialResults, best_by_validation, run_trials
+from bananas_jax.search.runner import (TrialResults, best_by_validation, cost_trace,
+                                       is_multi_fidelity, run_trials)
 from bananas_jax.search.tpe import TreeParzenEstimator
 
 ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'random_search': RandomSearch,
               'evolution': RegularizedEvolution, 'local_search': LocalSearch,
               'gp_bo': GPBayesOpt, 'reinforce': Reinforce, 'tpe': TreeParzenEstimator,
               'dngo': Dngo, 'bohamiann': Bohamiann, 'bonas': Bonas,
-              'gcn_predictor': GcnPredictor, 'npenas': Npenas, 'alphax': AlphaX}
+              'gcn_predictor': GcnPredictor, 'npenas': Npenas, 'alphax': AlphaX,
+              'successive_halving': SuccessiveHalving, 'hyperband': Hyperband, 'asha': Asha,
+              'bohb': Bohb, 'bananas_prefilter': BananasPrefilter}
 
 
 def _settable_fields(cls):

@@ -70,16 +70,18 @@ class ModelBasedSearch(HistorySearch):
       return self.initial_archs(key, state)
     return self.propose(key, state)[0]
 
-  def select(self, key, state, cands, valid, scores, mean):
-    """The ``k`` best-scoring new candidates (random new ones filling in) and their
-    predicted errors: the common end of every ``propose``."""
-    archs, chosen = acquisition.select(key, self.space, cands, valid, scores, self.k,
+  def select(self, key, state, cands, valid, scores, mean, num=None):
+    """The ``num`` (default ``k``) best-scoring new candidates (random new ones filling in)
+    and their predicted errors: the common end of every ``propose``."""
+    archs, chosen = acquisition.select(key, self.space, cands, valid, scores, num or self.k,
                                        state.keys)
     return archs, jnp.where(chosen >= 0, mean[chosen], jnp.nan)
 
 
 def num_steps(algorithm: Algorithm) -> int:
   """How many ``ask`` calls make one trial (the initial one included)."""
+  if getattr(algorithm, 'multi_fidelity', False):
+    return len(algorithm.plan())
   return 1 + (algorithm.total_queries - algorithm.num_init) // algorithm.k
 
 
