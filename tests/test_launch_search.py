@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import jax
+import numpy as np
 import pytest
 
 from bananas_jax import experiment
@@ -33,10 +34,14 @@ def test_records_and_summary(tmp_path):
   assert sorted(r['trial'] for r in records) == [0, 1, 2]
   record = records[0]
   assert set(record) == {'algorithm', 'trial', 'seed', 'queries', 'test_error', 'val_error',
-                         'best_arch', 'best_index', 'train_time_s', 'wall_time_s'}
+                         'best_arch', 'best_index', 'train_time_s', 'cost_trace', 'wall_time_s'}
   assert record['queries'] == [10, 20, 30]
   cost = record['train_time_s']  # simulated training seconds of the first 10, 20, 30 queries
   assert 0 < cost[0] < cost[1] < cost[2]
+  # The answer against simulated seconds: improving, ending at the 30-query answer.
+  trace = np.array(record['cost_trace'])
+  assert np.all(np.diff(trace[:, 0]) > 0) and np.all(np.diff(trace[:, 1]) < 0)
+  assert trace[-1, 0] <= cost[2] and trace[-1, 2] == record['test_error'][-1]
   assert record['best_arch'].startswith('|') and 0 <= record['best_index'] < 15625
   assert json.loads((tmp_path / 'config.json').read_text())['total_queries'] == 30
   assert summary['algorithms']['random_search']['trials'] == 3

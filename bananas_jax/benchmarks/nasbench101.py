@@ -284,13 +284,17 @@ def all_cells(space) -> space_lib.Cell:
   return space_lib.Cell(matrices[first], ops[first])
 
 
-def write_synthetic(path, num_vertices=6, seed=0, repeats=3, epochs=108) -> int:
+def write_synthetic(path, num_vertices=6, seed=0, repeats=3, epochs=(108,)) -> int:
   """An official-format file holding every cell of the ``num_vertices`` space, with made-up
   accuracies: a fixed random function of the path encoding plus per-repeat noise. Gives
-  searches a complete table to run on where the real file is absent. Returns the cells."""
+  searches a complete table to run on where the real file is absent. ``epochs``: the
+  budgets it holds, as ``nasbench_full`` does (4, 12, 36, 108); a shorter budget trains
+  for ``epochs / 108`` of the time to a lower accuracy, with noise of its own that reorders
+  some cells. Returns the cells."""
   space = space_lib.NASBench101Space(num_vertices=num_vertices)
   cells = all_cells(space)
   rng = np.random.default_rng(seed)
+  short_rng = np.random.default_rng(seed + 1)  # the 108-epoch rows do not depend on others
   paths = np.asarray(space.encode(cells, 'path'))
   score = paths @ rng.normal(0, 1, paths.shape[1]) / np.sqrt(paths.sum(axis=1))
   val = 94.0 - 4.0 * np.exp(-score) / (1 + np.exp(-score))
@@ -298,7 +302,12 @@ def write_synthetic(path, num_vertices=6, seed=0, repeats=3, epochs=108) -> int:
   for c in range(len(paths)):
     matrix, names = space_lib.to_spec(space_lib.Cell(cells.matrix[c], cells.ops[c]))
     noise = rng.normal(0, 0.2, (repeats, 2))
-    runs = [(val[c] + a, val[c] - 0.5 + b, 1000.0 + 100 * c % 700) for a, b in noise]
-    payloads.extend(official_row(matrix, names, epochs, runs, 10**6 + 1000 * c))
+    seconds = 1000.0 + 100 * c % 700
+    for budget in epochs:
+      fraction = budget / 108
+      shift = 0.0 if budget == 108 else -20 * (1 - fraction) + short_rng.normal(0, 1.0)
+      runs = [(val[c] + shift + a, val[c] + shift - 0.5 + b, seconds * fraction)
+              for a, b in noise]
+      payloads.extend(official_row(matrix, names, budget, runs, 10**6 + 1000 * c))
   tfrecord.write(path, payloads)
   return len(paths)
