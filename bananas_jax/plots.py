@@ -4,7 +4,9 @@ Every directory holding ``results*.jsonl`` under the inputs is a workdir (a swee
 holds many). Curves are grouped in one panel per (search space, dataset, noisy or not); a
 curve is an algorithm or variant, labelled with its workdir's name when several workdirs of
 the panel have the same algorithm (a sweep's points). Tables also say how many trials found
-the best-validation architecture and the seconds each trial took.
+the best-validation architecture and the seconds each trial took. Workdirs whose records
+carry the answer against simulated training time (``cost_trace``) also get a figure and
+tables of test error against simulated GPU-hours.
 """
 
 import dataclasses
@@ -31,6 +33,8 @@ class Curve:
   trials: int
   reached_optimum: int | None  # trials that selected the best-validation architecture
   seconds_per_trial: float
+  cost: dict | None = None  # hours, mean, stderr on a grid of simulated budgets; the
+  # summary's budgets, budget_hours, test_error_at_budget_mean/_stderr and spent
 
 
 @dataclasses.dataclass
@@ -64,13 +68,22 @@ def collect(inputs):
     title = (f'{_SPACE_NAMES.get(key[0], key[0])} {_DATASET_NAMES.get(key[1], key[1])}'
              + (', noisy' if key[2] else ''))
     panel = panels.setdefault(key, Panel(title, [], reference.get('best_test_error')))
-    summary = results.summarize(results.workdir_records(workdir), reference)
+    found = results.workdir_records(workdir)
+    summary = results.summarize(found, reference)
     for algorithm, stats in summary['algorithms'].items():
       owners.setdefault((key, algorithm), []).append(workdir.name)
+      as_array = lambda values: np.array([np.nan if v is None else v for v in values])
+      cost = None
+      if 'budgets' in stats:
+        own = [r for r in found if r['algorithm'] == algorithm]
+        cost = {**_cost_curve(own, reference['full_training_s'] * max(stats['budgets'])),
+                **{k: stats[k] for k in ('budgets', 'budget_hours', 'spent',
+                                         'test_error_at_budget_mean',
+                                         'test_error_at_budget_stderr')}}
       panel.curves.append(Curve(f'{algorithm}\0{workdir.name}', stats['queries'],
-                                np.array(stats['test_error_mean']),
-                                np.array(stats['test_error_stderr']), stats['trials'],
-                                stats['reached_optimum'], stats['seconds_per_trial']))
+                                as_array(stats['test_error_mean']),
+                                as_array(stats['test_error_stderr']), stats['trials'],
+                                stats['reached_optimum'], stats['seconds_per_trial'], cost))
   for key, panel in panels.items():
     for curve in panel.curves:
       algorithm, workdir = curve.label.split('\0')
@@ -79,31 +92,52 @@ def collect(inputs):
   return list(panels.values())
 
 
-def plot(panels):
-  """Test error vs queries, mean with a standard-error band, a panel per dataset. A
+def _cost_curve(own, max_seconds, points=200):
+  """Mean and standard error over trials of the test error on a grid of simulated seconds
+  up to ``max_seconds``, NaN where some trial has no full-fidelity answer yet."""
+  seconds = np.linspace(0, max_seconds, points)
+  test = np.array([results.at_costs(r['cost_trace'], seconds) for r in own])
+  stderr = (test.std(axis=0, ddof=1) / np.sqrt(len(own)) if len(own) > 1
+            else np.zeros(points))
+  return {'hours': seconds / 3600, 'mean': test.mean(axis=0), 'stderr': stderr}
+
+
+def plot(panels, x='queries'):
+  """Test error vs queries (``x='queries'``) or vs simulated GPU-hours (``x='cost'``: the
+  curves with a cost axis), mean with a standard-error band, a panel per dataset. A
   ``matplotlib.figure.Figure`` made without pyplot, so no backend is chosen or needed: a
   notebook shows it inline, :func:`save` writes it."""
+  if x == 'cost':
+    panels = [Panel(p.title, [c for c in p.curves if c.cost], p.optimum) for p in panels]
+    panels = [p for p in panels if p.curves]
   fig = Figure(figsize=(5.2 * len(panels), 4.2))
   axes = fig.subplots(1, len(panels), squeeze=False)
   labels = list(dict.fromkeys(c.label for p in panels for c in p.curves))
   palette = colormaps['tab10' if len(labels) <= 10 else 'tab20']
   color = {label: palette(i % palette.N) for i, label in enumerate(labels)}  # same in every panel
   for ax, panel in zip(axes[0], panels):
-    for curve in sorted(panel.curves, key=lambda c: c.mean[-1]):  # legend: best first
-      ax.plot(curve.queries, curve.mean, color=color[curve.label],
-              label=f'{curve.label} (n={curve.trials})')
-      ax.fill_between(curve.queries, curve.mean - curve.stderr, curve.mean + curve.stderr,
-                      color=color[curve.label], alpha=0.2, linewidth=0)
+    for curve in sorted(panel.curves, key=lambda c: _final(c, x)):  # legend: best first
+      xs, mean, stderr = ((curve.queries, curve.mean, curve.stderr) if x == 'queries' else
+                          (curve.cost['hours'], curve.cost['mean'], curve.cost['stderr']))
+      ax.plot(xs, mean, color=color[curve.label], label=f'{curve.label} (n={curve.trials})')
+      ax.fill_between(xs, mean - stderr, mean + stderr, color=color[curve.label], alpha=0.2,
+                      linewidth=0)
     if panel.optimum is not None:
       ax.axhline(panel.optimum, color='black', linestyle='--', linewidth=1,
                  label=f'optimum {panel.optimum:.2f}')
     ax.set_title(panel.title)
-    ax.set_xlabel('number of queries')
+    ax.set_xlabel('number of queries' if x == 'queries' else
+                  'simulated training time (GPU-hours of the table)')
     ax.set_ylabel('test error (%) of best-by-validation')
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
   fig.tight_layout()
   return fig
+
+
+def _final(curve, x):
+  values = curve.mean if x == 'queries' else curve.cost['mean']
+  return np.inf if np.isnan(values[-1]) else values[-1]
 
 
 def save(fig, out_dir, name='test_error'):
@@ -120,9 +154,10 @@ def _rows(panel, queries):
   """``(curve, [mean, stderr or None per query], 'found/trials' or '')``, best final mean
   first."""
   rows = []
-  for curve in sorted(panel.curves, key=lambda c: c.mean[-1]):
+  for curve in sorted(panel.curves, key=lambda c: _final(c, 'queries')):
     cells = [(curve.mean[curve.queries.index(q)], curve.stderr[curve.queries.index(q)])
-             if q in curve.queries else None for q in queries]
+             if q in curve.queries and not np.isnan(curve.mean[curve.queries.index(q)])
+             else None for q in queries]
     found = '' if curve.reached_optimum is None else f'{curve.reached_optimum}/{curve.trials}'
     rows.append((curve, cells, found))
   return rows
@@ -145,7 +180,27 @@ def markdown_table(panel, queries):
   if panel.optimum is not None:
     lines.append('| optimum of the table | | ' + ' | '.join(
         f'{panel.optimum:.3f}' for _ in queries) + ' | | |')
-  return '\n'.join(lines) + '\n'
+  return '\n'.join(lines + _markdown_cost_table(panel)) + '\n'
+
+
+def _markdown_cost_table(panel):
+  """The panel's test error at simulated budgets, where its curves have a cost axis."""
+  curves = sorted([c for c in panel.curves if c.cost], key=lambda c: _final(c, 'cost'))
+  if not curves:
+    return []
+  budgets, hours = curves[0].cost['budgets'], curves[0].cost['budget_hours']
+  lines = ['', f'**{panel.title}** at simulated training budgets: test error (%), mean ± '
+           'standard error, after the training time of N full-fidelity trainings (mean of '
+           'the table; GPU-hours); * some trials stopped before spending it', '',
+           '| algorithm | ' + ' | '.join(f'{b} ({h:g} h)' for b, h in zip(budgets, hours))
+           + ' |', '| --- | ' + ' | '.join('---:' for _ in budgets) + ' |']
+  for curve in curves:
+    c = curve.cost
+    cells = ['' if m is None else f'{m:.3f} ± {e:.3f}' + ('*' if n < curve.trials else '')
+             for m, e, n in zip(c['test_error_at_budget_mean'],
+                                c['test_error_at_budget_stderr'], c['spent'])]
+    lines.append(f'| {curve.label} | ' + ' | '.join(cells) + ' |')
+  return lines
 
 
 def latex_table(panel, queries):
@@ -167,12 +222,15 @@ def latex_table(panel, queries):
 
 
 def write_report(inputs, out_dir, queries=(50, 100, 150)):
-  """Figures (PNG, PDF) and tables (Markdown, LaTeX) of every panel under ``inputs``;
-  returns ``(figure, paths written)``."""
+  """Figures (PNG, PDF; against queries, and against simulated GPU-hours where records have
+  a cost axis) and tables (Markdown, LaTeX) of every panel under ``inputs``; returns
+  ``(figure against queries, paths written)``."""
   panels = collect(inputs)
   out_dir = pathlib.Path(out_dir)
   fig = plot(panels)
   paths = save(fig, out_dir)
+  if any(c.cost for p in panels for c in p.curves):
+    paths += save(plot(panels, x='cost'), out_dir, 'test_error_vs_cost')
   markdown = out_dir / 'tables.md'
   latex = out_dir / 'tables.tex'
   markdown.write_text('\n'.join(markdown_table(p, list(queries)) for p in panels))
