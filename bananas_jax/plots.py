@@ -183,24 +183,54 @@ def markdown_table(panel, queries):
   return '\n'.join(lines + _markdown_cost_table(panel)) + '\n'
 
 
-def _markdown_cost_table(panel):
-  """The panel's test error at simulated budgets, where its curves have a cost axis."""
+def _cost_rows(panel):
+  """``(budgets, hours, [(curve, [cell text or '' per budget], one row per curve)])`` of the
+  panel's curves with a cost axis, best final mean first; '*' marks a budget some trials
+  stopped before spending; None without such curves."""
   curves = sorted([c for c in panel.curves if c.cost], key=lambda c: _final(c, 'cost'))
   if not curves:
-    return []
-  budgets, hours = curves[0].cost['budgets'], curves[0].cost['budget_hours']
-  lines = ['', f'**{panel.title}** at simulated training budgets: test error (%), mean ± '
-           'standard error, after the training time of N full-fidelity trainings (mean of '
-           'the table; GPU-hours); * some trials stopped before spending it', '',
-           '| algorithm | ' + ' | '.join(f'{b} ({h:g} h)' for b, h in zip(budgets, hours))
-           + ' |', '| --- | ' + ' | '.join('---:' for _ in budgets) + ' |']
+    return None
+  rows = []
   for curve in curves:
     c = curve.cost
-    cells = ['' if m is None else f'{m:.3f} ± {e:.3f}' + ('*' if n < curve.trials else '')
-             for m, e, n in zip(c['test_error_at_budget_mean'],
-                                c['test_error_at_budget_stderr'], c['spent'])]
-    lines.append(f'| {curve.label} | ' + ' | '.join(cells) + ' |')
+    rows.append((curve, [None if m is None else (m, e, '*' if n < curve.trials else '')
+                         for m, e, n in zip(c['test_error_at_budget_mean'],
+                                            c['test_error_at_budget_stderr'], c['spent'])]))
+  return curves[0].cost['budgets'], curves[0].cost['budget_hours'], rows
+
+
+_COST_CAPTION = ('at simulated training budgets: test error (%), mean ± standard error, once '
+                 'the training time of N full-fidelity trainings (the table\'s mean; GPU-hours) '
+                 'is spent; * some trials stopped before spending it')
+
+
+def _markdown_cost_table(panel):
+  found = _cost_rows(panel)
+  if found is None:
+    return []
+  budgets, hours, rows = found
+  lines = ['', f'**{panel.title}** {_COST_CAPTION}', '',
+           '| algorithm | ' + ' | '.join(f'{b} ({h:g} h)' for b, h in zip(budgets, hours))
+           + ' |', '| --- | ' + ' | '.join('---:' for _ in budgets) + ' |']
+  for curve, cells in rows:
+    lines.append(f'| {curve.label} | ' + ' | '.join(_format(c, '{:.3f} ± {:.3f}{}')
+                                                    for c in cells) + ' |')
   return lines
+
+
+def _latex_cost_table(panel, escape):
+  found = _cost_rows(panel)
+  if found is None:
+    return []
+  budgets, hours, rows = found
+  lines = ['', f'% {panel.title} {_COST_CAPTION}'.replace('±', '$\\pm$'),
+           r'\begin{tabular}{l ' + 'r ' * len(budgets) + '}', r'\toprule',
+           'Algorithm & ' + ' & '.join(f'{b} ({h:g} h)' for b, h in zip(budgets, hours))
+           + r' \\', r'\midrule']
+  for curve, cells in rows:
+    lines.append(escape(curve.label) + ' & ' + ' & '.join(
+        _format(c, r'${:.3f} \pm {:.3f}${}') for c in cells) + r' \\')
+  return lines + [r'\bottomrule', r'\end{tabular}']
 
 
 def latex_table(panel, queries):
@@ -215,7 +245,7 @@ def latex_table(panel, queries):
   if panel.optimum is not None:
     lines += [r'\midrule', 'Optimum & & ' + ' & '.join(
         f'{panel.optimum:.3f}' for _ in queries) + r' & & \\']
-  lines += [r'\bottomrule', r'\end{tabular}']
+  lines += [r'\bottomrule', r'\end{tabular}'] + _latex_cost_table(panel, escape)
   caption = (f'% {panel.title}: test error (%), mean $\\pm$ standard error; found: trials '
              'that selected the best-validation architecture')
   return caption + '\n' + '\n'.join(lines) + '\n'

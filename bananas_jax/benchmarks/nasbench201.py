@@ -176,7 +176,9 @@ def load(dataset='cifar10', fidelity=200, path=None) -> TabularBenchmark:
   Validation error is 100 - validation accuracy, mean over the seeds the table has; the
   per-seed values (200 epochs only) serve noisy mode. ``path``: a table converted by
   ``launch.prepare_nasbench201``; None means the embedded one. The 12-epoch table has no training
-  times: there ``train_time`` is the 200-epoch time scaled by 12/200.
+  times: there ``train_time`` is the 200-epoch time scaled by 12/200 (the embedded CSV
+  holds no better figure; the official API's ``get_more_info(..., hp='12')`` has the
+  measured ones, which a table converted from it could carry).
   """
   if dataset not in DATASETS:
     raise ValueError(f'unknown dataset {dataset!r}; accepted: {", ".join(DATASETS)}')

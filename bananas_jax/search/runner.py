@@ -43,6 +43,10 @@ def steps_of(algorithm):
   """The static argument of each step: ``initial`` (a bool) for single-fidelity searches,
   the entries of ``plan()`` for multi-fidelity ones."""
   if is_multi_fidelity(algorithm):
+    if not algorithm.fidelities:
+      raise ValueError(f'{algorithm.name} has no fidelities: give them in its settings, or '
+                       f'take the benchmark\'s with search.with_fidelities(algorithm, '
+                       f'benchmark.fidelities)')
     return algorithm.plan()
   return [True] + [False] * (num_steps(algorithm) - 1)
 
