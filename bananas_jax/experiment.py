@@ -171,8 +171,8 @@ def run_search(config, process_index=0, process_count=1):
     todo = [t for t in mine if t not in done]
     batches = [todo[i:i + config.trial_batch] for i in range(0, len(todo), config.trial_batch)]
     if batches:
-      _run_batches(name, algorithm, table_for(algorithm, benchmark), batches, len(mine) - len(todo), len(mine),
-                   config, queries, records_path, workdir)
+      _run_batches(name, algorithm, table_for(algorithm, benchmark), batches,
+                   len(mine) - len(todo), len(mine), config, queries, records_path, workdir)
   wanted = set(algorithms)
   everyone = results.workdir_records(workdir)
   summary = results.summarize(

@@ -56,8 +56,9 @@ def find_workdirs(inputs):
   return list(dict.fromkeys(found))
 
 
-def collect(inputs):
-  """The panels of every workdir under ``inputs``, in first-seen order."""
+def collect(inputs, budgets=results.BUDGETS):
+  """The panels of every workdir under ``inputs``, in first-seen order; cost-axis tables at
+  ``budgets`` full trainings."""
   panels, owners = {}, {}
   for workdir in find_workdirs(inputs):
     config = json.loads((workdir / 'config.json').read_text())
@@ -69,7 +70,7 @@ def collect(inputs):
              + (', noisy' if key[2] else ''))
     panel = panels.setdefault(key, Panel(title, [], reference.get('best_test_error')))
     found = results.workdir_records(workdir)
-    summary = results.summarize(found, reference)
+    summary = results.summarize(found, reference, budgets)
     for algorithm, stats in summary['algorithms'].items():
       owners.setdefault((key, algorithm), []).append(workdir.name)
       as_array = lambda values: np.array([np.nan if v is None else v for v in values])
@@ -251,11 +252,11 @@ def latex_table(panel, queries):
   return caption + '\n' + '\n'.join(lines) + '\n'
 
 
-def write_report(inputs, out_dir, queries=(50, 100, 150)):
+def write_report(inputs, out_dir, queries=(50, 100, 150), budgets=results.BUDGETS):
   """Figures (PNG, PDF; against queries, and against simulated GPU-hours where records have
   a cost axis) and tables (Markdown, LaTeX) of every panel under ``inputs``; returns
   ``(figure against queries, paths written)``."""
-  panels = collect(inputs)
+  panels = collect(inputs, budgets)
   out_dir = pathlib.Path(out_dir)
   fig = plot(panels)
   paths = save(fig, out_dir)
