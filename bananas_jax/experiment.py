@@ -122,8 +122,9 @@ def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_t
   """One record per trial. Only full-fidelity queries can be the answer: ``test_error`` and
   ``val_error`` are None after q queries without one. ``train_time_s`` is the search's
   simulated cost, the benchmark's training time of the first q queries summed, at each
-  reported q; ``cost_trace`` the answer against that cost (:func:`search.runner.cost_trace`),
-  from which results are read at any simulated budget."""
+  reported q, and ``spent_s`` that of the whole trial; ``cost_trace`` the answer against
+  that cost (:func:`search.runner.cost_trace`), from which results are read at any
+  simulated budget."""
   full = getattr(benchmark, 'full', benchmark)
   reported = trial_results.epochs == full.fidelity
   val, test = search.best_by_validation(trial_results.val_error, trial_results.test_error,
@@ -144,6 +145,7 @@ def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_t
         'best_arch': full.space.to_string(arch) if reported[i].any() else None,
         'best_index': int(trial_results.rows[i, best]) if reported[i].any() else None,
         'train_time_s': [round(float(x), 1) for x in cost[i]],
+        'spent_s': round(float(trial_results.train_time[i].sum()), 1),
         'cost_trace': [[round(s, 1), round(v, 5), round(t, 5)] for s, v, t in trace],
         'wall_time_s': round(wall_time_s, 4),
     })

@@ -88,7 +88,7 @@ def summarize(found, reference, budgets=BUDGETS):
           'budget_hours': [round(c / 3600, 2) for c in costs],
           'test_error_at_budget_mean': mean,
           'test_error_at_budget_stderr': stderr,
-          'spent': [int(sum(r['train_time_s'][-1] >= c for r in own)) for c in costs],
+          'spent': [int(sum(r['spent_s'] >= c for r in own)) for c in costs],
       })
   return {'benchmark': reference, 'algorithms': summary}
 

@@ -149,15 +149,15 @@ def test_bohb_samples_at_random_until_its_model_has_enough_points(cifar10):
   multi = benchmarks.load_multifidelity('nasbench201', 'cifar10', 200)
   space = multi.full.space
   settings = {'fidelities': [12, 200]}
-  hyperband = search.run_trials(search.make('hyperband', space, 60, settings), multi, [0, 1])
-  never = search.run_trials(search.make('bohb', space, 60, {**settings,
+  hyperband = search.run_trials(search.make('hyperband', space, 42, settings), multi, [0, 1])
+  never = search.run_trials(search.make('bohb', space, 42, {**settings,
                                                              'min_points_in_model': 100}),
                             multi, [0, 1])
   np.testing.assert_array_equal(never.archs, hyperband.archs)  # the same random draws
   # With its defaults (7 points per density on 6 decisions) the model starts once 12-epoch
   # results allow it: up to then BOHB is Hyperband, afterwards its choices differ.
-  bohb = search.make('bohb', space, 60, settings)
-  state = search.multifidelity.Evaluations.empty(space, 60)
+  bohb = search.make('bohb', space, 42, settings)
+  state = search.multifidelity.Evaluations.empty(space, 42)
   archs = space.sample(jax.random.PRNGKey(0), 14)
   almost = state.add(space, archs[:13], jnp.full(13, 12), jnp.arange(13.0))
   assert not bool(bohb.model(almost)[0])
@@ -165,7 +165,19 @@ def test_bohb_samples_at_random_until_its_model_has_enough_points(cifar10):
   assert bool(ready) and int(good.sum()) == 7 and int(bad.sum()) == 7
   modelled = search.run_trials(bohb, multi, [0, 1])
   first = int(np.argmax(np.any(modelled.archs != hyperband.archs, axis=(0, 2))))
-  assert 14 <= first < 60
+  assert 14 <= first < 42
+
+
+@pytest.mark.parametrize('name', ['asha', 'bohb'])
+def test_a_trial_alone_equals_the_same_trial_in_a_batch(name):
+  multi = benchmarks.load_multifidelity('nasbench201', 'cifar10', 200)
+  algorithm = search.make(name, multi.full.space, 30,
+                          {'fidelities': [12, 200], 'min_points_in_model': 3}
+                          if name == 'bohb' else {'fidelities': [12, 200]})
+  batch = search.run_trials(algorithm, multi, [0, 1, 2, 3, 4])
+  alone = search.run_trials(algorithm, multi, [3])
+  for field in ('archs', 'val_error', 'train_time', 'epochs'):
+    np.testing.assert_array_equal(getattr(batch, field)[3], getattr(alone, field)[0])
 
 
 @pytest.mark.parametrize('fidelities,message', [
@@ -200,7 +212,8 @@ def test_cost_axis_of_records_and_summaries():
                                 [np.nan, 3.5, 3.5, 1.5, 1.5])
   record = lambda t, trace, spent: {'algorithm': 'a', 'trial': t, 'queries': [4],
                                     'test_error': [1.5], 'best_index': 0, 'wall_time_s': 1,
-                                    'train_time_s': [spent], 'cost_trace': trace}
+                                    'train_time_s': [spent], 'spent_s': spent,
+                                    'cost_trace': trace}
   summary = results.summarize([record(0, trace, 31.0), record(1, [[4.0, 2.0, 2.5]], 4.0)],
                               {'full_training_s': 10.0, 'val_optimum_index': 0},
                               budgets=(1, 2, 4))
