@@ -217,7 +217,7 @@ def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorith
   config = config_lib.get_config()
   config.data_path = str(synthetic5)
   config.sampler, config.algorithms = sampler, algorithms
-  config.trials, config.trial_batch, config.total_queries = 2, 2, 30
+  config.trials, config.trial_batch, config.total_queries = 2, 2, 20  # one model step
   for name in ('bananas', 'alphax'):
     config[name].predictor.epochs = 5
   config.bonas.predictor.update(epochs=2, width=8, linear_width=4)

@@ -49,6 +49,7 @@ def test_multi_fidelity_query_equals_each_single_fidelity_table():
   np.testing.assert_array_equal(mixed.val_error[1::2], multi.full.val_error[1::2])
 
 
+@pytest.mark.slow  # compiles a search end to end
 def test_nasbench101_at_four_budgets_from_a_full_official_file(tmp_path):
   path = tmp_path / 'nasbench_full.tfrecord'
   nb101.write_synthetic(path, num_vertices=4, seed=0, repeats=2, epochs=(4, 12, 36, 108))
@@ -145,19 +146,20 @@ def test_asha_promotions_with_two_simulated_workers(seed):
   assert any(epochs == 9 for _, epochs in jobs)
 
 
+@pytest.mark.slow  # compiles a search end to end
 def test_bohb_samples_at_random_until_its_model_has_enough_points():
   multi = benchmarks.load_multifidelity('nasbench201', 'cifar10', 200)
   space = multi.full.space
   settings = {'fidelities': [12, 200]}
-  hyperband = search.run_trials(search.make('hyperband', space, 42, settings), multi, [0, 1])
-  never = search.run_trials(search.make('bohb', space, 42, {**settings,
+  hyperband = search.run_trials(search.make('hyperband', space, 36, settings), multi, [0, 1])
+  never = search.run_trials(search.make('bohb', space, 36, {**settings,
                                                              'min_points_in_model': 100}),
                             multi, [0, 1])
   np.testing.assert_array_equal(never.archs, hyperband.archs)  # the same random draws
   # With its defaults (7 points per density on 6 decisions) the model starts once 12-epoch
   # results allow it: up to then BOHB is Hyperband, afterwards its choices differ.
-  bohb = search.make('bohb', space, 42, settings)
-  state = search.multifidelity.Evaluations.empty(space, 42)
+  bohb = search.make('bohb', space, 36, settings)
+  state = search.multifidelity.Evaluations.empty(space, 36)
   archs = space.sample(jax.random.PRNGKey(0), 14)
   almost = state.add(space, archs[:13], jnp.full(13, 12), jnp.arange(13.0))
   assert not bool(bohb.model(almost)[0])
@@ -165,9 +167,10 @@ def test_bohb_samples_at_random_until_its_model_has_enough_points():
   assert bool(ready) and int(good.sum()) == 7 and int(bad.sum()) == 7
   modelled = search.run_trials(bohb, multi, [0, 1])
   first = int(np.argmax(np.any(modelled.archs != hyperband.archs, axis=(0, 2))))
-  assert 14 <= first < 42
+  assert 14 <= first < 36
 
 
+@pytest.mark.slow  # compiles a search end to end
 def test_bananas_trains_the_best_of_its_screened_pool_at_full_fidelity():
   multi = benchmarks.load_multifidelity('nasbench201', 'cifar10', 200)
   algorithm = search.make('bananas_prefilter', multi.full.space, 15, {
@@ -184,6 +187,7 @@ def test_bananas_trains_the_best_of_its_screened_pool_at_full_fidelity():
     np.testing.assert_array_equal(out.val_error[trial, 20:], multi.full.val_error[rows[20:]])
 
 
+@pytest.mark.slow  # compiles a search end to end
 def test_a_trial_alone_equals_the_same_trial_in_a_batch():
   multi = benchmarks.load_multifidelity('nasbench201', 'cifar10', 200)
   algorithm = search.make('asha', multi.full.space, 30, {'fidelities': [12, 200]})
