@@ -185,9 +185,9 @@ def markdown_table(panel, queries):
 
 
 def _cost_rows(panel):
-  """``(budgets, hours, [(curve, [cell text or '' per budget], one row per curve)])`` of the
-  panel's curves with a cost axis, best final mean first; '*' marks a budget some trials
-  stopped before spending; None without such curves."""
+  """``(budgets, hours, [(curve, [(mean, stderr, '*' or '') or None per budget])])`` of the
+  panel's curves with a cost axis, best final mean first ('*': some trials stopped before
+  spending that budget); None without such curves."""
   curves = sorted([c for c in panel.curves if c.cost], key=lambda c: _final(c, 'cost'))
   if not curves:
     return None

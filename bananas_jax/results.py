@@ -49,7 +49,7 @@ def _stats(values):
   n = values.shape[0]
   mean = values.mean(axis=0)
   stderr = values.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(values.shape[1])
-  as_list = lambda a: [None if np.isnan(x) else round(float(x), 4) for x in a]
+  as_list = lambda a: [None if np.isnan(x) else x for x in np.round(a, 4).tolist()]
   return as_list(mean), as_list(stderr), as_list(np.median(values, axis=0))
 
 
