@@ -132,7 +132,6 @@ def test_launcher_runs_and_prints_the_table(tmp_path):
   assert 'random_search' in proc.stdout and 'test@' in proc.stdout
 
 
-@pytest.mark.slow
 def test_the_paper_competitors_take_their_config_sections(tmp_path):
   config = small_config(tmp_path, algorithms='dngo,bohamiann,bonas,gcn_predictor,npenas,alphax',
                         trials=2)
@@ -147,9 +146,4 @@ def test_the_paper_competitors_take_their_config_sections(tmp_path):
   assert algorithms['bohamiann'].predictor.keep_every == 50
   assert algorithms['bonas'].predictor.width == algorithms['gcn_predictor'].predictor.width == 8
   assert algorithms['gcn_predictor'].num_random == 100
-  # Each of them searches in tests/test_search_baselines.py; one does here, to its records.
-  config.algorithms = 'npenas'
-  summary = experiment.run_search(config)
-  assert summary['algorithms']['npenas']['trials'] == 2
-  records = read_jsonl(tmp_path / 'results.jsonl')
-  assert len(records) == 2 and all(r['queries'][-1] == 30 for r in records)
+  # Each of them searches in tests/test_search_baselines.py, through the runner this uses.
