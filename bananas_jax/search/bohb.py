@@ -26,8 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.history import novel, take_valid_or_fill
 from bananas_jax import spaces
+from bananas_jax.history import novel, take_valid_or_fill
 from bananas_jax.search.multifidelity import Hyperband
 
 
