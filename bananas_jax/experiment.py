@@ -45,28 +45,27 @@ def build(config):
   spaces.make(config.search_space)  # refuses unknown names before any data is read
   if config.sampler not in SAMPLERS:
     raise ValueError(f'unknown sampler {config.sampler!r}; accepted: {", ".join(SAMPLERS)}')
-  benchmark = benchmarks.load(config.search_space, config.dataset, config.fidelity,
-                              config.data_path or None)
-  space = benchmark.space  # the table's own space (a synthetic table may be smaller)
+  sections = {name: config[name].to_dict() if config.get(name) is not None else None
+              for name in algorithm_names(config)}
+  multi = [name for name, settings in sections.items()
+           if search.is_multi_fidelity(search.algorithm_class(name, settings))]
+  if multi and config.noisy:
+    raise ValueError(f'noisy=True with the multi-fidelity searches {", ".join(multi)}: '
+                     f'lower fidelities have one value per architecture, not one per seed')
+  load = benchmarks.load_multifidelity if multi else benchmarks.load
+  benchmark = load(config.search_space, config.dataset, config.fidelity,
+                   config.data_path or None)
+  table = getattr(benchmark, 'full', benchmark)
+  space = table.space  # the table's own space (a synthetic table may be smaller)
   if config.sampler == 'table':
-    space = spaces.UniformOverRows(space, benchmark.archs)
-  if config.noisy and not benchmark.has_seeds:
+    space = spaces.UniformOverRows(space, table.archs)
+  if config.noisy and not table.has_seeds:
     raise ValueError(f'noisy=True needs per-seed validation values, which '
                      f'{config.search_space} has at fidelity 200 only, not {config.fidelity}')
-  algorithms = {}
-  for name in algorithm_names(config):
-    settings = config.get(name)
-    algorithms[name] = search.make(name, space, config.total_queries,
-                                   settings.to_dict() if settings is not None else None)
-  multi = [n for n, a in algorithms.items() if search.is_multi_fidelity(a)]
-  if multi:
-    if config.noisy:
-      raise ValueError(f'noisy=True with the multi-fidelity searches {", ".join(multi)}: '
-                       f'lower fidelities have one value per architecture, not one per seed')
-    benchmark = benchmarks.load_multifidelity(config.search_space, config.dataset,
-                                              config.fidelity, config.data_path or None)
-    for name in multi:
-      algorithms[name] = search.with_fidelities(algorithms[name], benchmark.fidelities)
+  algorithms = {name: search.make(name, space, config.total_queries, settings)
+                for name, settings in sections.items()}
+  for name in multi:
+    algorithms[name] = search.with_fidelities(algorithms[name], benchmark.fidelities)
   return benchmark, algorithms
 
 

@@ -74,6 +74,15 @@ def build_settings(cls, settings, label):
   return built
 
 
+def algorithm_class(name: str, settings=None):
+  """The class that ``make(name, ..., settings)`` builds: ``name`` is the algorithm, or a
+  variant's label whose settings name the algorithm in an ``algorithm`` field."""
+  algorithm = (settings or {}).get('algorithm', name)
+  if algorithm not in ALGORITHMS:
+    raise ValueError(f'unknown algorithm {algorithm!r}; accepted: {", ".join(ALGORITHMS)}')
+  return ALGORITHMS[algorithm]
+
+
 def make(name: str, space, total_queries: int, settings=None) -> Algorithm:
   """Builds an algorithm from a dict of its settings (its config section).
 
@@ -81,10 +90,7 @@ def make(name: str, space, total_queries: int, settings=None) -> Algorithm:
   an ``algorithm`` field (e.g. ``bananas_adjacency: {algorithm: bananas, encoding:
   adjacency}``), so ablations run side by side under their own names.
   """
-  settings = dict(settings or {})
-  algorithm = settings.pop('algorithm', name)
-  if algorithm not in ALGORITHMS:
-    raise ValueError(f'unknown algorithm {algorithm!r}; accepted: {", ".join(ALGORITHMS)}')
-  cls = ALGORITHMS[algorithm]
+  cls = algorithm_class(name, settings)
+  settings = {k: v for k, v in (settings or {}).items() if k != 'algorithm'}
   return cls(space=space, total_queries=total_queries,
              **build_settings(cls, settings, name))
