@@ -97,10 +97,9 @@ def _cost_curve(own, max_seconds, points=200):
   """Mean and standard error over trials of the test error on a grid of simulated seconds
   up to ``max_seconds``, NaN where some trial has no full-fidelity answer yet."""
   seconds = np.linspace(0, max_seconds, points)
-  test = np.array([results.at_costs(r['cost_trace'], seconds) for r in own])
-  stderr = (test.std(axis=0, ddof=1) / np.sqrt(len(own)) if len(own) > 1
-            else np.zeros(points))
-  return {'hours': seconds / 3600, 'mean': test.mean(axis=0), 'stderr': stderr}
+  mean, stderr = results.mean_and_stderr(
+      np.array([results.at_costs(r['cost_trace'], seconds) for r in own]))
+  return {'hours': seconds / 3600, 'mean': mean, 'stderr': stderr}
 
 
 def plot(panels, x='queries'):

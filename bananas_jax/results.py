@@ -44,11 +44,17 @@ def at_costs(trace, costs):
   return np.where(last >= 0, test[last], np.nan)
 
 
+def mean_and_stderr(values):
+  """Mean and standard error over trials (axis 0) of ``values[trials, points]``; NaN where
+  some trial has none."""
+  n = values.shape[0]
+  stderr = values.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(values.shape[1])
+  return values.mean(axis=0), stderr
+
+
 def _stats(values):
   """Mean, stderr and median over trials (axis 0), None where some trial has no value."""
-  n = values.shape[0]
-  mean = values.mean(axis=0)
-  stderr = values.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(values.shape[1])
+  mean, stderr = mean_and_stderr(values)
   as_list = lambda a: [None if np.isnan(x) else x for x in np.round(a, 4).tolist()]
   return as_list(mean), as_list(stderr), as_list(np.median(values, axis=0))
 
