@@ -44,6 +44,12 @@ class History(NamedTuple):
     return order[jnp.minimum(jnp.arange(num), order.shape[0] - 1)]
 
 
+def ranks_among(values, members):
+  """``int32[N]``: each member's rank by ``values`` among ``members`` (0 the lowest); every
+  other entry ranks after all members."""
+  return jnp.argsort(jnp.argsort(jnp.where(members, values, jnp.inf)))
+
+
 def novel(keys, valid, seen_keys):
   """``bool[N]``: valid, not in ``seen_keys``, and the first valid occurrence of its key.
 

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from bananas_jax import spaces
-from bananas_jax.history import sample_new
+from bananas_jax.history import ranks_among, sample_new
 from bananas_jax.search.multifidelity import Evaluations, MultiFidelitySearch, check_common
 
 
@@ -69,7 +69,7 @@ class Asha(MultiFidelitySearch):
     promote, entry, epochs = jnp.array(False), jnp.array(0), jnp.array(self.fidelities[0])
     for rung, fidelity in enumerate(self.fidelities[:-1]):  # higher rungs override lower
       members = known & (epochs_of == fidelity)
-      rank = jnp.argsort(jnp.argsort(jnp.where(members, history.val_error, jnp.inf)))
+      rank = ranks_among(history.val_error, members)
       ready = members & ~state.promoted & (rank < jnp.sum(members) // self.eta)
       best = jnp.argmin(jnp.where(ready, history.val_error, jnp.inf))
       found = jnp.any(ready)

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bananas_jax import spaces
-from bananas_jax.history import novel, take_valid_or_fill
+from bananas_jax.history import novel, ranks_among, take_valid_or_fill
 from bananas_jax.search.multifidelity import Hyperband
 
 
@@ -70,7 +70,7 @@ class Bohb(Hyperband):
       n = jnp.sum(members)
       n_good = jnp.maximum(self.min_points, self.top_n_percent * n // 100)
       n_bad = jnp.maximum(self.min_points, (100 - self.top_n_percent) * n // 100)
-      rank = jnp.argsort(jnp.argsort(jnp.where(members, history.val_error, jnp.inf)))
+      rank = ranks_among(history.val_error, members)
       enough = n - n_good >= self.min_points
       ready = ready | enough
       good = jnp.where(enough, members & (rank < n_good), good)

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax.history import novel, take_valid_or_fill
+from bananas_jax.history import novel, ranks_among, take_valid_or_fill
 from bananas_jax.search.base import HistorySearch, check_schedule
 
 
@@ -81,7 +81,7 @@ class TreeParzenEstimator(HistorySearch):
   def model(self, state):
     """``(l, g)``: the good and bad sets' densities, each ``float32[D, max options]``."""
     choices = self.space.to_choices(state.archs)
-    rank = jnp.argsort(jnp.argsort(state.val_error))  # padding (+inf error) ranks last
+    rank = ranks_among(state.val_error, state.mask)
     good = rank < good_set_size(state.count, self.gamma, self.full_weight_count)
     fit = lambda members: densities(choices, self.space.choices, members, self.prior_weight,
                                     self.full_weight_count)
