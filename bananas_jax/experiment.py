@@ -134,6 +134,7 @@ def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_t
   new = []
   for i, (trial, seed) in enumerate(zip(trials, seeds)):
     best = int(np.argmin(np.where(reported[i], trial_results.val_error[i], np.inf)))
+    answered = bool(reported[i].any())
     arch = jax.tree.map(lambda leaf: leaf[i, best], trial_results.archs)
     trace = search.cost_trace(trial_results.val_error[i], trial_results.test_error[i],
                               trial_results.train_time[i], reported[i])
@@ -141,8 +142,8 @@ def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_t
         'algorithm': name, 'trial': int(trial), 'seed': int(seed), 'queries': list(queries),
         'test_error': rounded(test[i], 5),
         'val_error': rounded(val[i], 5),
-        'best_arch': full.space.to_string(arch) if reported[i].any() else None,
-        'best_index': int(trial_results.rows[i, best]) if reported[i].any() else None,
+        'best_arch': full.space.to_string(arch) if answered else None,
+        'best_index': int(trial_results.rows[i, best]) if answered else None,
         'train_time_s': [round(float(x), 1) for x in cost[i]],
         'spent_s': round(float(trial_results.train_time[i].sum()), 1),
         'cost_trace': [[round(s, 1), round(v, 5), round(t, 5)] for s, v, t in trace],

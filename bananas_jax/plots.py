@@ -60,6 +60,7 @@ def collect(inputs, budgets=results.BUDGETS):
   """The panels of every workdir under ``inputs``, in first-seen order; cost-axis tables at
   ``budgets`` full trainings."""
   panels, owners = {}, {}
+  as_array = lambda values: np.array([np.nan if v is None else v for v in values])
   for workdir in find_workdirs(inputs):
     config = json.loads((workdir / 'config.json').read_text())
     summary_path = workdir / 'summary.json'
@@ -73,7 +74,6 @@ def collect(inputs, budgets=results.BUDGETS):
     summary = results.summarize(found, reference, budgets)
     for algorithm, stats in summary['algorithms'].items():
       owners.setdefault((key, algorithm), []).append(workdir.name)
-      as_array = lambda values: np.array([np.nan if v is None else v for v in values])
       cost = None
       if 'budgets' in stats:
         own = [r for r in found if r['algorithm'] == algorithm]
