@@ -86,11 +86,11 @@ def _train_steps(trainer, state, batch, steps, first_key=0):
   return state
 
 
-def time_darts_steps(config, steps=3):
-  """Init, first (compiling) and later training steps of ``config``'s network on synthetic
-  images, the 50-epoch search proxy extrapolated from them, and the size, save and load
-  time of the checkpoint a training writes every epoch."""
-  trainer = train.Trainer(config, steps_per_epoch=1000)
+def _time_architecture(config, steps, per_genotype):
+  """Seconds from "train ``config.genotype``" to its first finished step, split into the
+  initial state (drawn on the host) and the first step (compilation, where the program is
+  not compiled yet, and run); then the steady step time. Returns the report and the state."""
+  trainer = train.Trainer(config, steps_per_epoch=1000, per_genotype=per_genotype)
   batch = _synthetic_batch(config.batch_size)
   tick = time.perf_counter()
   state = jax.block_until_ready(trainer.init(0))
@@ -101,7 +101,41 @@ def time_darts_steps(config, steps=3):
   tick = time.perf_counter()
   state = _train_steps(trainer, state, batch, steps, first_key=1)
   step_s = (time.perf_counter() - tick) / steps
-  images_per_s = config.batch_size / step_s
+  return {'genotype': config.genotype, 'init_s': round(init_s, 2),
+          'first_step_s': round(first_s, 2),
+          'compile_s (first step - steady step)': round(max(first_s - step_s, 0.0), 2),
+          'to_first_step_s': round(init_s + first_s, 2), 'step_s': round(step_s, 3),
+          'images_per_s': round(config.batch_size / step_s, 2)}, state
+
+
+def _projection(architectures, config):
+  """A 50-epoch proxy training and a 100-architecture search at the second architecture's
+  rate, with each program's compilations (one per search, or one per architecture)."""
+  images_per_s = architectures[-1]['images_per_s']
+  proxy_s = PROXY_EPOCHS * PROXY_IMAGES / images_per_s
+  compiles = [a['compile_s (first step - steady step)'] for a in architectures]
+  per_search = compiles[0] + 99 * compiles[-1]
+  return {'proxy_epoch_s (35,000 images)': round(PROXY_IMAGES / images_per_s, 1),
+          'proxy_50_epochs_h': round(proxy_s / 3600, 2),
+          'search_100_architectures_h': round((100 * proxy_s + per_search) / 3600, 2),
+          'of which compiling_h': round(per_search / 3600, 3)}
+
+
+def time_darts_steps(config, steps=3, second='DARTS_V2', per_genotype=True):
+  """Two architectures trained one after the other (``config.genotype``, then ``second``)
+  by the program shared by every architecture, and, with ``per_genotype``, by a program
+  compiled for each, on synthetic images: initialisation, first step, compilation and
+  steady images/s of each, what a proxy training and a search would take at that rate,
+  and the size, save and load time of the checkpoint a training writes every epoch."""
+  programs = {}
+  for program in ('shared', 'per_genotype') if per_genotype else ('shared',):
+    architectures = []
+    for genotype in (config.genotype, second):
+      run = config.copy_and_resolve_references()
+      run.genotype = genotype
+      report, state = _time_architecture(run, steps, program == 'per_genotype')
+      architectures.append(report)
+    programs[program] = {'architectures': architectures, **_projection(architectures, config)}
   with tempfile.TemporaryDirectory() as directory:  # the per-epoch checkpoint, both ways
     tick = time.perf_counter()
     checkpoints.save(directory, 1, {'state': state, 'history': '[]'})
@@ -111,17 +145,13 @@ def time_darts_steps(config, steps=3):
     checkpoints.load_latest(directory)
     load_s = time.perf_counter() - tick
   return {
-      **provenance(), 'genotype': config.genotype, 'layers': config.layers,
-      'init_channels': config.init_channels, 'batch_size': config.batch_size,
-      'bf16': config.bf16,
-      'params': count_params(config.genotype, config.init_channels, config.layers,
-                             auxiliary=True),
-      'init_s': round(init_s, 2), 'first_step_s (compile + run)': round(first_s, 2),
-      'step_s': round(step_s, 3), 'images_per_s': round(images_per_s, 1),
+      **provenance(), 'layers': config.layers, 'init_channels': config.init_channels,
+      'batch_size': config.batch_size, 'bf16': config.bf16, 'steps': steps,
+      'params': {g: count_params(g, config.init_channels, config.layers, auxiliary=True)
+                 for g in (config.genotype, second)},
+      'programs': programs,
       'checkpoint_mb': round(megabytes, 1), 'checkpoint_save_s': round(save_s, 3),
-      'checkpoint_load_s': round(load_s, 3),
-      'proxy_epoch_s (35,000 images)': round(PROXY_IMAGES / images_per_s, 1),
-      'proxy_50_epochs_h': round(PROXY_EPOCHS * PROXY_IMAGES / images_per_s / 3600, 2)}
+      'checkpoint_load_s': round(load_s, 3)}
 
 
 def time_concurrent_darts_trainings(config, trainings, steps=3):

@@ -1,69 +1,103 @@
-"""The DARTS evaluation network (CIFAR-10) in Flax linen, NHWC.
+"""The DARTS evaluation network (CIFAR-10) in Flax linen, NHWC, with the architecture as data.
 
 Stem conv, ``layers`` cells (reduction cells at 1/3 and 2/3 of the depth, channels doubled
 there), each cell's two inputs preprocessed (a factorized reduce after a reduction cell),
 its 8 (op, input) pairs summed into 4 nodes and the nodes concatenated; drop-path on every
 op that is not an identity; an auxiliary head after the second reduction; global average
 pooling and a linear classifier. BatchNorm momentum 0.9 is PyTorch's 0.1.
+
+The architecture is an argument of ``__call__`` (``int32[2, 8, 2]``, as
+:class:`bananas_jax.spaces.darts.DartsSpace` writes it), not a field. Every edge holds the
+parameters of every op it may be; a traced architecture picks the op with ``lax.switch``
+and the input with ``lax.select_n``, so one compiled program trains every architecture of
+the space. A concrete (NumPy) architecture is resolved in Python instead: the program of
+that one architecture, as a per-genotype network compiles it. Parameters the architecture
+does not use get no gradient; :func:`chosen` marks the ones it does (weight decay and the
+parameter count follow it).
+
+Depthwise convolutions are sums of shifted slices and 1x1 convolutions matrix products:
+the same arithmetic as the convolutions, which XLA's CPU backend ran 2-5 times slower
+(stage 1 of the full network, forward and backward).
 """
 
+import functools
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import linen as nn
 
 from bananas_jax.spaces import darts as space_lib
 
+OPS = space_lib.OPS
+SKIP = OPS.index('skip_connect')
 
-def _batch_norm(train, dtype):
+
+def _batch_norm_layer(train, dtype):
   return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype)
 
 
+def _pointwise(features, dtype):
+  """A 1x1 convolution without bias, as a matrix product over the channel axis."""
+  return nn.Dense(features, use_bias=False, dtype=dtype)
+
+
+def _shift_sum(x, weights, stride, dilation):
+  """``sum_t window_t(x) * weights[t]`` over the kernel's taps t, ``x`` zero-padded."""
+  k, s, d = weights.shape[0], stride, dilation
+  pad = d * (k - 1) // 2
+  height, width = (x.shape[1] - 1) // s + 1, (x.shape[2] - 1) // s + 1
+  x = jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+  window = lambda i, j: x[:, i * d:i * d + s * (height - 1) + 1:s,
+                          j * d:j * d + s * (width - 1) + 1:s]
+  return sum(window(i, j) * weights[i, j, 0] for i in range(k) for j in range(k))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _depthwise(x, weights, stride, dilation):
+  """A depthwise convolution. Its gradient is written out so that the backward pass keeps
+  only ``x`` and makes no full-size copy per tap (XLA's CPU backend kept one per tap of
+  autodiff's version: 341 MB for one 5x5 layer of the full network's first stage)."""
+  return _shift_sum(x, weights, stride, dilation)
+
+
+def _depthwise_forward(x, weights, stride, dilation):
+  return _shift_sum(x, weights, stride, dilation), (x, weights)
+
+
+def _depthwise_backward(stride, dilation, residuals, dy):
+  x, weights = residuals
+  k, s, d = weights.shape[0], stride, dilation
+  pad = d * (k - 1) // 2
+  # The input gradient: dy spread back over the stride, correlated with the flipped kernel.
+  spread = [(0, 0, 0)] + [(0, n - ((m - 1) * s + 1), s - 1)
+                          for n, m in zip(x.shape[1:3], dy.shape[1:3])] + [(0, 0, 0)]
+  dx = _shift_sum(jax.lax.pad(dy, jnp.zeros((), dy.dtype), spread), weights[::-1, ::-1], 1, d)
+  padded = jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+  size = (x.shape[0], s * (dy.shape[1] - 1) + 1, s * (dy.shape[2] - 1) + 1, x.shape[3])
+
+  def tap(t):  # one tap at a time: XLA's CPU backend held every tap's product at once
+    window = jax.lax.dynamic_slice(padded, (0, t // k * d, t % k * d, 0), size)
+    return jnp.sum(window[:, ::s, ::s] * dy, axis=(0, 1, 2), dtype=jnp.float32)
+
+  taps = jax.lax.map(tap, jnp.arange(k * k))
+  return dx, taps.reshape(weights.shape).astype(weights.dtype)
+
+
+_depthwise.defvjp(_depthwise_forward, _depthwise_backward)
+
+
+
 class ReLUConvBN(nn.Module):
+  """ReLU, 1x1 conv, BN: a cell's preprocessing of an input to its channel count."""
+
   features: int
-  kernel: int = 1
-  stride: int = 1
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x, train):
-    x = nn.Conv(self.features, (self.kernel, self.kernel), self.stride, padding='SAME',
-                use_bias=False, dtype=self.dtype)(nn.relu(x))
-    return _batch_norm(train, self.dtype)(x)
-
-
-class DilConv(nn.Module):
-  """ReLU, depthwise conv (dilated), pointwise conv, BN."""
-
-  features: int
-  kernel: int
-  stride: int
-  dilation: int = 2
-  dtype: Any = jnp.float32
-
-  @nn.compact
-  def __call__(self, x, train):
-    pad = self.dilation * (self.kernel - 1) // 2
-    x = nn.Conv(x.shape[-1], (self.kernel, self.kernel), self.stride, padding=pad,
-                kernel_dilation=self.dilation, feature_group_count=x.shape[-1], use_bias=False,
-                dtype=self.dtype)(nn.relu(x))
-    x = nn.Conv(self.features, (1, 1), use_bias=False, dtype=self.dtype)(x)
-    return _batch_norm(train, self.dtype)(x)
-
-
-class SepConv(nn.Module):
-  """Two undilated DilConv blocks, the first with the stride."""
-
-  features: int
-  kernel: int
-  stride: int
-  dtype: Any = jnp.float32
-
-  @nn.compact
-  def __call__(self, x, train):
-    x = DilConv(x.shape[-1], self.kernel, self.stride, 1, self.dtype)(x, train)
-    return DilConv(self.features, self.kernel, 1, 1, self.dtype)(x, train)
+    return _batch_norm_layer(train, self.dtype)(_pointwise(self.features, self.dtype)(nn.relu(x)))
 
 
 class FactorizedReduce(nn.Module):
@@ -75,10 +109,10 @@ class FactorizedReduce(nn.Module):
   @nn.compact
   def __call__(self, x, train):
     x = nn.relu(x)
-    conv = lambda: nn.Conv(self.features // 2, (1, 1), 2, padding='VALID', use_bias=False,
-                           dtype=self.dtype)
-    x = jnp.concatenate([conv()(x), conv()(x[:, 1:, 1:])], axis=-1)
-    return _batch_norm(train, self.dtype)(x)
+    half = self.features // 2
+    x = jnp.concatenate([_pointwise(half, self.dtype)(x[:, ::2, ::2]),
+                         _pointwise(half, self.dtype)(x[:, 1::2, 1::2])], axis=-1)
+    return _batch_norm_layer(train, self.dtype)(x)
 
 
 def _pool(kind, x, stride):
@@ -88,61 +122,259 @@ def _pool(kind, x, stride):
                      count_include_pad=False)
 
 
-class Op(nn.Module):
-  """One of the 8 DARTS ops on ``features`` channels; ``stride`` 2 in a reduction cell."""
-
-  op: str
-  features: int
-  stride: int
-  dtype: Any = jnp.float32
-
-  @nn.compact
-  def __call__(self, x, train):
-    if self.op == 'none':
-      return jnp.zeros_like(x[:, ::self.stride, ::self.stride])
-    if self.op in ('max_pool_3x3', 'avg_pool_3x3'):
-      return _pool(self.op, x, self.stride)
-    if self.op == 'skip_connect':
-      return x if self.stride == 1 else FactorizedReduce(self.features, self.dtype)(x, train)
-    kind, size = self.op[:8], int(self.op[-3])
-    if kind == 'sep_conv':
-      return SepConv(self.features, size, self.stride, self.dtype)(x, train)
-    return DilConv(self.features, size, self.stride, 2, self.dtype)(x, train)
-
-
-def drop_path(module, x, rate):
-  """Zeroes whole examples with probability ``rate`` and rescales the rest (rng 'dropout')."""
+def drop_path(key, x, rate):
+  """Zeroes whole examples with probability ``rate`` and rescales the rest."""
   keep = 1.0 - rate
-  mask = jax.random.bernoulli(module.make_rng('dropout'), keep, (x.shape[0], 1, 1, 1))
+  mask = jax.random.bernoulli(key, keep, (x.shape[0], 1, 1, 1))
   return jnp.where(mask, x / keep, 0).astype(x.dtype)
 
 
+# (kernel, dilation, blocks) of the convolution ops, in OPS order: a block is ReLU,
+# depthwise conv, pointwise conv and BatchNorm; a separable conv is two undilated blocks.
+CONVS = {'sep_conv_3x3': (3, 1, 2), 'sep_conv_5x5': (5, 1, 2), 'dil_conv_3x3': (3, 2, 1),
+         'dil_conv_5x5': (5, 2, 1)}
+_FIRST_CONV = OPS.index('sep_conv_3x3')  # the convolutions are the last four ops
+_SEPARABLE = 2  # the first two convolutions have a second block
+
+
+def _is_concrete(value):
+  return isinstance(value, (bool, int, np.integer, np.bool_))
+
+
+def _pick(index, options):
+  """``options[index]`` (pytrees alike): in Python for a concrete index, else selected
+  element-wise, so only the chosen option gets a gradient."""
+  if _is_concrete(index):
+    return options[int(index)]
+  return jax.tree.map(lambda *leaves: jax.lax.select_n(index, *leaves), *options)
+
+
+def _call(index, functions, *operands):
+  """``functions[index](*operands)``: in Python for a concrete index, else ``lax.switch``
+  (only the chosen function runs)."""
+  if _is_concrete(index):
+    return functions[int(index)](*operands)
+  return jax.lax.switch(index, functions, *operands)
+
+
+class ConvVariables(nn.Module):
+  """Declares one convolution op's variables, per block ``b``: depthwise and pointwise
+  kernels, BatchNorm's scale and bias, and its statistics."""
+
+  features: int
+  kernel: int
+  blocks: int
+
+  @nn.compact
+  def __call__(self):
+    c, k = self.features, self.kernel
+    lecun = nn.initializers.lecun_normal()
+    params = [{'depthwise': self.param(f'depthwise_{b}', lecun, (k, k, 1, c)),
+               'pointwise': self.param(f'pointwise_{b}', lecun, (c, c)),
+               'scale': self.param(f'scale_{b}', nn.initializers.ones, (c,)),
+               'bias': self.param(f'bias_{b}', nn.initializers.zeros, (c,))}
+              for b in range(self.blocks)]
+    stats = [{'mean': self.variable('batch_stats', f'mean_{b}', jnp.zeros, (c,)),
+              'var': self.variable('batch_stats', f'var_{b}', jnp.ones, (c,))}
+             for b in range(self.blocks)]
+    return params, stats
+
+
+def _batch_norm(x, index, params, stats, train):
+  """BatchNorm as ``nn.BatchNorm`` computes it here (statistics in float32, biased
+  variance, momentum 0.9, epsilon 1e-5) with the scale, bias and statistics of option
+  ``index``; returns the output and every option's statistics, only the chosen one's
+  updated in training."""
+  scale, bias = _pick(index, [(p['scale'], p['bias']) for p in params])
+  if train:
+    x32 = x.astype(jnp.float32)
+    mean = jnp.mean(x32, axis=(0, 1, 2))
+    var = jnp.maximum(jnp.mean(jnp.square(x32), axis=(0, 1, 2)) - jnp.square(mean), 0.0)
+    stats = [jax.tree.map(lambda old, new, i=i: jnp.where(index == i, 0.9 * old + 0.1 * new, old),
+                          s, {'mean': mean, 'var': var}) for i, s in enumerate(stats)]
+  else:
+    mean, var = _pick(index, [(s['mean'], s['var']) for s in stats])
+  y = (x.astype(jnp.float32) - mean) * jax.lax.rsqrt(var + 1e-5) * scale + bias
+  return y.astype(x.dtype), stats
+
+
+def _convolution(x, kind, stride, params, stats, train, dtype):
+  """Convolution ``kind`` (0..3, :data:`CONVS` order) of ``x``; ``params`` and ``stats``
+  hold every convolution's blocks. Returns the output and the updated statistics."""
+  names = list(CONVS)
+
+  def block(x, b, options, variants):
+    depthwise = [lambda x, kernels, i=i, v=v: _depthwise(x, kernels[i], *v)
+                 for i, v in enumerate(variants)]
+    x = _call(kind, depthwise, nn.relu(x), [params[n][b]['depthwise'].astype(dtype)
+                                            for n in options])
+    x = x @ _pick(kind, [params[n][b]['pointwise'] for n in options]).astype(dtype)
+    return _batch_norm(x, kind, [params[n][b] for n in options],
+                       [stats[n][b] for n in options], train)
+
+  x, new_first = block(x, 0, names, [(stride, CONVS[n][1]) for n in names])
+  separable = names[:_SEPARABLE]
+
+  def second_block(x, old):
+    del old
+    return block(x, 1, separable, [(1, 1)] * _SEPARABLE)
+
+  old_second = [stats[n][1] for n in separable]
+  x, new_second = _call((kind >= _SEPARABLE) * 1, [second_block, lambda x, old: (x, old)],
+                        x, old_second)
+  new = {n: [new_first[i]] + ([new_second[i]] if i < _SEPARABLE else [])
+         for i, n in enumerate(names)}
+  return x, new
+
+
+class EdgeVariables(nn.Module):
+  """Declares one edge's variables: those of every op it may be (the four convolutions,
+  and in a reduction cell the factorized reduce of a skip connection from a cell input).
+  Returns the parameters and the BatchNorm statistics as Variables."""
+
+  features: int
+  reduction: bool
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, cell_input):
+    declared = {name: ConvVariables(self.features, kernel, blocks, name=name)()
+                for name, (kernel, _, blocks) in CONVS.items()}
+    params = {name: p for name, (p, _) in declared.items()}
+    stats = {name: s for name, (_, s) in declared.items()}
+    if self.reduction:
+      reduce = FactorizedReduce(self.features, self.dtype, parent=None)
+      initial = lambda key: reduce.init(key, cell_input, False)
+      params['skip_connect'] = self.param('skip_connect', lambda key: initial(key)['params'])
+      stats['skip_connect'] = self.variable(
+          'batch_stats', 'skip_connect', lambda: initial(jax.random.key(0))['batch_stats'])
+    return params, stats
+
+
+def _edge(readable, source, op, params, stats, train, features, reduction, dtype):
+  """One edge's output and BatchNorm statistics, computing only its op. ``readable``:
+  ``(stride, first node, nodes)`` per group of nodes it may read (a reduction cell's
+  inputs at stride 2, other nodes at stride 1), ``nodes`` a list or a stacked array."""
+
+  def factorized_reduce(x, stats):
+    y, updates = FactorizedReduce(features, dtype, parent=None).apply(
+        {'params': params['skip_connect'], 'batch_stats': stats['skip_connect']}, x, train,
+        mutable=['batch_stats'])
+    return y, {**stats, 'skip_connect': updates['batch_stats']}
+
+  def convolution(stride):
+    def run(x, stats):
+      convs = {name: stats[name] for name in CONVS}
+      y, convs = _convolution(x, op - _FIRST_CONV, stride, params, convs, train, dtype)
+      return y, {**stats, **convs}
+    return run
+
+  def ops(stride):
+    """The ops at ``stride`` up to the convolutions (one entry), ``(x, stats) -> (y, stats)``."""
+    keep = lambda f: lambda x, stats: (f(x), stats)
+    return [keep(lambda x: jnp.zeros_like(x[:, ::stride, ::stride])),
+            keep(lambda x: _pool('max_pool_3x3', x, stride)),
+            keep(lambda x: _pool('avg_pool_3x3', x, stride)),
+            factorized_reduce if stride == 2 else keep(lambda x: x),
+            convolution(stride)]
+
+  concrete = _is_concrete(source)
+  clip = (lambda i, n: min(max(i, 0), n - 1)) if concrete else \
+      (lambda i, n: jnp.clip(i, 0, n - 1))
+  inputs = [nodes[clip(source - first, len(nodes))] for _, first, nodes in readable]
+  branches = [lambda inputs, stats, g=g, f=f: f(inputs[g], stats)
+              for g, (stride, _, _) in enumerate(readable) for f in ops(stride)]
+  group = (source >= 2) * 1 if len(readable) > 1 else 0
+  op_class = min(op, _FIRST_CONV) if concrete else jnp.minimum(op, _FIRST_CONV)
+  return _call(group * (_FIRST_CONV + 1) + op_class, branches, inputs, stats)
+
+
 class Cell(nn.Module):
-  pairs: tuple  # ((op name, input node), ...) x 8
+  """Two preprocessed inputs, 8 edges summed into 4 nodes, the nodes concatenated. Every
+  edge holds the variables of every op it may be and computes only the chosen one.
+
+  ``pairs`` (``[8, 2]``: input node, op) as NumPy integers unrolls the edges into the
+  program of that one architecture. Traced, the edges run as a ``lax.scan`` whose body
+  reads its input with a dynamic index and picks its op with ``lax.switch``: one program,
+  holding one edge per cell, trains every architecture. Both compute the same function of
+  the same variables and draw the same drop-path masks (one key per edge)."""
+
   features: int
   reduction: bool
   reduction_prev: bool
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, s0, s1, train, drop_rate):
+  def __call__(self, s0, s1, pairs, train, drop_rate):
     if self.reduction_prev:
       s0 = FactorizedReduce(self.features, self.dtype)(s0, train)
     else:
-      s0 = ReLUConvBN(self.features, dtype=self.dtype)(s0, train)
-    s1 = ReLUConvBN(self.features, dtype=self.dtype)(s1, train)
-    states = [s0, s1]
+      s0 = ReLUConvBN(self.features, self.dtype)(s0, train)
+    s1 = ReLUConvBN(self.features, self.dtype)(s1, train)
+    declared = [EdgeVariables(self.features, self.reduction, self.dtype, name=f'edge_{j}')(s1)
+                for j in range(space_lib.NUM_PAIRS)]
+    params = [p for p, _ in declared]
+    is_variable = lambda v: isinstance(v, nn.Variable)
+    stats = [jax.tree.map(lambda v: v.value, s, is_leaf=is_variable) for _, s in declared]
+    key = self.make_rng('dropout') if train else jax.random.key(0)
+
+    def edge(j, readable, source, op, params, stats):
+      y, stats = _edge(readable, source, op, params, stats, train, self.features,
+                       self.reduction, self.dtype)
+      if train:  # an identity (a skip connection at stride 1) is never dropped
+        identity = (op == SKIP) & ((source >= 2) | (not self.reduction))
+        dropped = drop_path(jax.random.fold_in(key, j), y, drop_rate)
+        y = (y if identity else dropped) if _is_concrete(identity) else \
+            jnp.where(identity, y, dropped)
+      return y, stats
+
+    run = self._unrolled if isinstance(pairs, np.ndarray) else self._scanned
+    nodes, new_stats = run(edge, s0, s1, pairs, params, stats)
+    if self.is_mutable_collection('batch_stats') and not self.is_initializing():
+      for (_, variables), new in zip(declared, new_stats):
+        jax.tree.map(lambda v, value: setattr(v, 'value', value), variables, new,
+                     is_leaf=is_variable)
+    return jnp.concatenate(nodes, axis=-1)
+
+  def _readable(self, nodes):
+    if not self.reduction:
+      return [(1, 0, nodes)]
+    return [(2, 0, nodes[:2])] + ([(1, 2, nodes[2:])] if len(nodes) > 2 else [])
+
+  def _unrolled(self, edge, s0, s1, pairs, params, stats):
+    nodes, new_stats = [s0, s1], []
     for node in range(space_lib.NUM_NODES):
       total = 0
-      for op, source in self.pairs[2 * node:2 * node + 2]:
-        stride = 2 if self.reduction and source < 2 else 1
-        h = Op(op, self.features, stride, self.dtype)(states[source], train)
-        identity = op == 'skip_connect' and stride == 1
-        if train and not identity:  # the rate is traced (it rises during training)
-          h = drop_path(self, h, drop_rate)
-        total = total + h
-      states.append(total)
-    return jnp.concatenate(states[2:], axis=-1)
+      for j in (2 * node, 2 * node + 1):
+        y, new = edge(j, self._readable(nodes), int(pairs[j, 0]), int(pairs[j, 1]),
+                      params[j], stats[j])
+        new_stats.append(new)
+        total = total + y
+      nodes.append(total)
+    return nodes[2:], new_stats
+
+  def _scanned(self, edge, s0, s1, pairs, params, stats):
+    """The carry holds the nodes an edge may read at stride 1: all six in a normal cell,
+    the four intermediate ones in a reduction cell (which reads its inputs at stride 2)."""
+    inputs = jnp.stack([s0, s1])
+    empty = jnp.zeros((space_lib.NUM_NODES,) + (s1[:, ::2, ::2] if self.reduction else s1).shape,
+                      s1.dtype)
+    first = 2 if self.reduction else 0  # the node number of the carry's first entry
+
+    def step(nodes, xs):
+      j, source, op, params, stats = xs
+      readable = ([(2, 0, inputs)] if self.reduction else []) + [(1, first, nodes)]
+      y, stats = edge(j, readable, source, op, params, stats)
+      return nodes.at[j // 2 + 2 - first].add(y), stats
+
+    stack = lambda *leaves: jnp.stack(leaves)
+    carry = empty if self.reduction else jnp.concatenate([inputs, empty])
+    xs = (jnp.arange(space_lib.NUM_PAIRS), pairs[:, 0], pairs[:, 1],
+          jax.tree.map(stack, *params), jax.tree.map(stack, *stats))
+    nodes, new_stats = jax.lax.scan(step, carry, xs)
+    return (list(nodes[2 - first:]),
+            [jax.tree.map(lambda leaf, j=j: leaf[j], new_stats)
+             for j in range(space_lib.NUM_PAIRS)])
 
 
 class AuxiliaryHead(nn.Module):
@@ -154,17 +386,16 @@ class AuxiliaryHead(nn.Module):
   @nn.compact
   def __call__(self, x, train):
     x = nn.avg_pool(nn.relu(x), (5, 5), (3, 3), padding='VALID', count_include_pad=False)
-    x = nn.Conv(128, (1, 1), use_bias=False, dtype=self.dtype)(x)
-    x = nn.relu(_batch_norm(train, self.dtype)(x))
+    x = _pointwise(128, self.dtype)(x)
+    x = nn.relu(_batch_norm_layer(train, self.dtype)(x))
     x = nn.Conv(768, (2, 2), padding='VALID', use_bias=False, dtype=self.dtype)(x)
-    x = nn.relu(_batch_norm(train, self.dtype)(x))
+    x = nn.relu(_batch_norm_layer(train, self.dtype)(x))
     return nn.Dense(self.num_classes, dtype=self.dtype)(x.reshape(x.shape[0], -1))
 
 
 class DartsNetwork(nn.Module):
   """Returns ``(logits, auxiliary logits or None)``; float32 logits whatever ``dtype``."""
 
-  genotype: tuple  # (normal, reduce), each ((op, input node), ...) x 8: hashable for jit
   init_channels: int = 36
   layers: int = 20
   auxiliary: bool = True
@@ -172,19 +403,18 @@ class DartsNetwork(nn.Module):
   dtype: Any = jnp.float32  # bfloat16: activations and convs in bf16, parameters in fp32
 
   @nn.compact
-  def __call__(self, images, train=False, drop_rate=0.0):
+  def __call__(self, images, arch, train=False, drop_rate=0.0):
     c = self.init_channels
     x = nn.Conv(3 * c, (3, 3), padding='SAME', use_bias=False, dtype=self.dtype)(images)
-    x = _batch_norm(train, self.dtype)(x)
+    x = _batch_norm_layer(train, self.dtype)(x)
     s0 = s1 = x
-    reductions = (self.layers // 3, 2 * self.layers // 3)
+    reductions = reduction_cells(self.layers)
     reduction_prev, aux_logits = False, None
     for i in range(self.layers):
       reduction = i in reductions
       c = 2 * c if reduction else c
-      pairs = tuple(map(tuple, self.genotype[1 if reduction else 0]))
-      s0, s1 = s1, Cell(pairs, c, reduction, reduction_prev, self.dtype)(
-          s0, s1, train, drop_rate)
+      s0, s1 = s1, Cell(c, reduction, reduction_prev, self.dtype, name=f'cell_{i}')(
+          s0, s1, arch[int(reduction)], train, drop_rate)
       reduction_prev = reduction
       if self.auxiliary and i == reductions[1]:
         aux_logits = AuxiliaryHead(self.num_classes, self.dtype)(s1, train).astype(jnp.float32)
@@ -193,14 +423,42 @@ class DartsNetwork(nn.Module):
     return logits, aux_logits
 
 
+def reduction_cells(layers):
+  """The indices of the reduction cells: at 1/3 and 2/3 of the depth."""
+  return layers // 3, 2 * layers // 3
+
+
+def chosen(params, arch, layers):
+  """A tree like ``params`` (or any tree of the network's variables) of booleans: which
+  leaves ``arch`` uses. A candidate op's parameters count where its edge chooses it (a
+  factorized reduce only where the edge reads a cell input); all others always count.
+  ``arch`` may be traced."""
+  reductions = reduction_cells(layers)
+
+  def used(path, _):
+    names = [getattr(key, 'key', None) for key in path]
+    edges = [n for n in names if isinstance(n, str) and n.startswith('edge_')]
+    if not edges:
+      return True
+    cell = int(next(n for n in names if n.startswith('cell_'))[5:])
+    source, op = arch[int(cell in reductions), int(edges[0][5:])]
+    name = names[names.index(edges[0]) + 1]
+    is_chosen = op == OPS.index(name)
+    return is_chosen & (source < 2) if name == 'skip_connect' else is_chosen
+
+  return jax.tree_util.tree_map_with_path(used, params)
+
+
 def count_params(genotype, init_channels=36, layers=20, auxiliary=False) -> int:
   """``genotype``: a name, DARTS genotype text, or ``{'normal': ..., 'reduce': ...}``.
-  Trainable parameters (BatchNorm statistics excluded) of the network on 32x32 images,
-  counted from shapes alone (nothing is computed)."""
+  Trainable parameters (BatchNorm statistics excluded) the architecture uses, on 32x32
+  images, counted from shapes alone (nothing is computed)."""
   space = space_lib.DartsSpace()
-  cells = space.to_genotype(space.from_string(genotype) if isinstance(genotype, str)
-                            else space.from_genotype(genotype))
-  model = DartsNetwork((tuple(cells['normal']), tuple(cells['reduce'])), init_channels, layers,
-                       auxiliary)
-  shapes = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, 32, 32, 3)))
-  return sum(int(leaf.size) for leaf in jax.tree.leaves(shapes['params']))
+  arch = (space.from_string(genotype) if isinstance(genotype, str)
+          else space.from_genotype(genotype))
+  model = DartsNetwork(init_channels, layers, auxiliary)
+  shapes = jax.eval_shape(lambda key: model.init(key, jnp.zeros((1, 32, 32, 3)), arch),
+                          jax.random.key(0))
+  mask = chosen(shapes['params'], arch, layers)
+  return sum(int(leaf.size) for leaf, keep in zip(jax.tree.leaves(shapes['params']),
+                                                    jax.tree.leaves(mask)) if keep)

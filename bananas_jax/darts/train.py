@@ -23,6 +23,7 @@ from flax import serialization, struct
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from bananas_jax.darts import data as data_lib
+from bananas_jax.darts import network
 from bananas_jax.darts.network import DartsNetwork
 from bananas_jax.io import checkpoints, records, tensorboard
 from bananas_jax.spaces import darts as space_lib
@@ -33,6 +34,18 @@ class TrainState(struct.PyTreeNode):
   params: Any
   batch_stats: Any
   opt_state: Any
+
+
+def _decay_chosen(weight_decay):
+  """Weight decay on the parameters the architecture uses (``chosen``, an extra argument of
+  ``update``): the candidate ops it does not use get no gradient and stay as initialised."""
+
+  def update(updates, state, params, *, chosen, **unused):
+    del unused
+    decayed = jax.tree.map(lambda u, p, c: u + weight_decay * c * p, updates, params, chosen)
+    return decayed, state
+
+  return optax.GradientTransformationExtraArgs(lambda params: optax.EmptyState(), update)
 
 
 class Recipe(NamedTuple):
@@ -51,15 +64,13 @@ class Recipe(NamedTuple):
   def optimizer(self):
     schedule = optax.cosine_decay_schedule(self.learning_rate, self.total_steps)
     return optax.chain(optax.clip_by_global_norm(self.grad_clip),
-                       optax.add_decayed_weights(self.weight_decay),
+                       _decay_chosen(self.weight_decay),
                        optax.sgd(schedule, momentum=self.momentum))
 
 
 def make_model(config):
-  space = space_lib.DartsSpace()
-  genotype = space.to_genotype(space.from_string(config.genotype))
-  return DartsNetwork((tuple(genotype['normal']), tuple(genotype['reduce'])),
-                      config.init_channels, config.layers, config.auxiliary_weight > 0,
+  """The network of ``config``'s size; the architecture is an argument of every step."""
+  return DartsNetwork(config.init_channels, config.layers, config.auxiliary_weight > 0,
                       dtype=jnp.bfloat16 if config.bf16 else jnp.float32)
 
 
@@ -68,15 +79,49 @@ def make_recipe(config, steps_per_epoch):
                 config.epochs * steps_per_epoch, config.auxiliary_weight, config.cutout)
 
 
-@functools.partial(jax.jit, static_argnames=('model', 'recipe'))
-def init_state(key, model, recipe):
-  variables = model.init(key, jnp.zeros((2, 32, 32, 3)))
-  return TrainState(jnp.zeros((), jnp.int32), variables['params'], variables['batch_stats'],
-                    recipe.optimizer.init(variables['params']))
+def init_state(seed, model, recipe):
+  """The initial state, drawn on the host from the variables' shapes: nothing is compiled
+  (a jitted ``model.init`` compiled one random draw per parameter array for minutes)."""
+  shapes = jax.eval_shape(lambda: model.init(
+      jax.random.key(0), jnp.zeros((1, 32, 32, 3)), np.zeros((2, space_lib.NUM_PAIRS, 2),
+                                                             np.int32)))
+  variables = initial_variables(shapes, seed)
+  params = variables['params']
+  return TrainState(np.zeros((), np.int32), params, variables['batch_stats'],
+                    recipe.optimizer.init(params))
 
 
-@functools.partial(jax.jit, static_argnames=('model', 'recipe'), donate_argnames='state')
-def train_step(state, images, labels, key, drop_rate, model, recipe):
+def initial_variables(shapes, seed):
+  """The network's initialisers (Flax's defaults) from a tree of shapes, by leaf name:
+  kernels (``kernel``, ``depthwise_<b>``, ``pointwise_<b>``) LeCun normal, truncated at two
+  standard deviations, fan-in = all axes but the last; ``scale`` and ``var`` ones, ``bias``
+  and ``mean`` zeros. NumPy draws them in the order of the flattened tree from ``seed``."""
+  rng = np.random.default_rng(seed)
+
+  def initial(path, shape):
+    name = path[-1].key.split('_')[0]
+    if name in ('kernel', 'depthwise', 'pointwise'):
+      draws = rng.standard_normal(shape.shape)
+      outside = np.abs(draws) > 2
+      while outside.any():
+        draws[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(draws) > 2
+      fan_in = int(np.prod(shape.shape[:-1]))
+      return (draws * np.sqrt(1.0 / fan_in) / _TRUNCATED_STD).astype(shape.dtype)
+    if name in ('scale', 'var'):
+      return np.ones(shape.shape, shape.dtype)
+    if name in ('bias', 'mean'):
+      return np.zeros(shape.shape, shape.dtype)
+    raise ValueError(f'no initialiser for {jax.tree_util.keystr(path)}')
+
+  return jax.tree_util.tree_map_with_path(initial, shapes)
+
+
+# The standard deviation of a standard normal truncated to [-2, 2] (Flax divides by it).
+_TRUNCATED_STD = 0.87962566103423978
+
+
+def _loss_and_updates(state, images, labels, key, drop_rate, arch, model, recipe):
   aug_key, drop_key = jax.random.split(key)
   x = data_lib.augment(aug_key, images, recipe.cutout).astype(model.dtype)
   cross_entropy = lambda logits: optax.softmax_cross_entropy_with_integer_labels(
@@ -84,24 +129,41 @@ def train_step(state, images, labels, key, drop_rate, model, recipe):
 
   def loss_fn(params):
     (logits, aux), updates = model.apply(
-        {'params': params, 'batch_stats': state.batch_stats}, x, train=True,
+        {'params': params, 'batch_stats': state.batch_stats}, x, arch, train=True,
         drop_rate=drop_rate, rngs={'dropout': drop_key}, mutable=['batch_stats'])
     loss = cross_entropy(logits)
     total = loss if aux is None else loss + recipe.auxiliary_weight * cross_entropy(aux)
     return total, (loss, logits, updates['batch_stats'])
 
   grads, (loss, logits, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
-  updates, opt_state = recipe.optimizer.update(grads, state.opt_state, state.params)
+  chosen = jax.tree.map(lambda c: jnp.asarray(c, jnp.float32),
+                        network.chosen(state.params, arch, model.layers))
+  updates, opt_state = recipe.optimizer.update(grads, state.opt_state, state.params,
+                                               chosen=chosen)
   state = TrainState(state.step + 1, optax.apply_updates(state.params, updates), batch_stats,
                      opt_state)
   return state, {'loss': loss, 'correct': jnp.sum(jnp.argmax(logits, -1) == labels)}
 
 
+# One program for every architecture: ``arch`` is data (int32[2, 8, 2]).
+train_step = jax.jit(_loss_and_updates, static_argnames=('model', 'recipe'),
+                     donate_argnames='state')
+
+
+@functools.partial(jax.jit, static_argnames=('arch', 'model', 'recipe'),
+                   donate_argnames='state')
+def train_step_per_genotype(state, images, labels, key, drop_rate, arch, model, recipe):
+  """The same step compiled for one architecture (``arch`` nested tuples, static): the
+  program a per-genotype network compiles, kept to measure the shared one against."""
+  return _loss_and_updates(state, images, labels, key, drop_rate, np.asarray(arch, np.int32),
+                           model, recipe)
+
+
 @functools.partial(jax.jit, static_argnames='model')
-def eval_step(state, images, labels, model):
+def eval_step(state, images, labels, arch, model):
   """Summed loss and correct count; rows labelled -1 are padding and count for nothing."""
   logits, _ = model.apply({'params': state.params, 'batch_stats': state.batch_stats},
-                          data_lib.normalize(images).astype(model.dtype))
+                          data_lib.normalize(images).astype(model.dtype), arch)
   real = labels >= 0
   loss = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.maximum(labels, 0))
   return {'loss_sum': jnp.sum(jnp.where(real, loss, 0.0)),
@@ -109,42 +171,57 @@ def eval_step(state, images, labels, model):
 
 
 class Trainer:
-  """The model, its recipe and the device layout: batches split over a 1-D mesh of
-  ``devices`` (default: every local device), the state replicated on them."""
+  """The model, its recipe, ``config.genotype`` and the device layout: batches split over a
+  1-D mesh of ``devices`` (default: every local device), the state replicated on them.
+  Trainers of one network size and recipe share one compiled step, whatever their
+  architectures; ``per_genotype`` compiles the step for this architecture instead."""
 
-  def __init__(self, config, steps_per_epoch, devices=None):
+  def __init__(self, config, steps_per_epoch, devices=None, per_genotype=False):
     self.config = config
     self.model = make_model(config)
     self.recipe = make_recipe(config, steps_per_epoch)
+    self.arch = space_lib.DartsSpace().from_string(config.genotype)
+    self.per_genotype = per_genotype
     self.devices = list(devices or jax.local_devices())
     mesh = Mesh(np.array(self.devices), ('data',))
     self.batch_sharding = NamedSharding(mesh, P('data'))
     self.replicated = NamedSharding(mesh, P())
 
   def init(self, seed):
-    state = init_state(jax.random.key(seed), self.model, self.recipe)
-    return jax.device_put(state, self.replicated)
+    return jax.device_put(init_state(seed, self.model, self.recipe), self.replicated)
 
   def shard(self, *arrays):
     return [jax.device_put(a, self.batch_sharding) for a in arrays]
 
   def train_step(self, state, images, labels, key, drop_rate):
-    return train_step(state, *self.shard(images, labels), key, jnp.float32(drop_rate),
-                      self.model, self.recipe)
+    """One step, dispatched without waiting for it: the metrics are device arrays."""
+    batch = (*self.shard(images, labels), key, jnp.float32(drop_rate))
+    if self.per_genotype:
+      static = tuple(tuple(map(tuple, cell)) for cell in self.arch.tolist())
+      return train_step_per_genotype(state, *batch, static, self.model, self.recipe)
+    return train_step(state, *batch, jax.device_put(self.arch, self.replicated), self.model,
+                      self.recipe)
 
   def evaluate(self, state, images, labels):
     """Loss and accuracy (%) on a whole set, in batches (the last one padded)."""
     size = self.config.eval_batch_size - self.config.eval_batch_size % len(self.devices)
+    arch = jax.device_put(self.arch, self.replicated)
     loss = correct = 0.0
     for start in range(0, len(images), size):
       x, y = images[start:start + size], labels[start:start + size]
       pad = size - len(x)
       x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
       y = np.concatenate([y, np.full(pad, -1, y.dtype)])
-      out = eval_step(state, *self.shard(x, y), self.model)
+      out = eval_step(state, *self.shard(x, y), arch, self.model)
       loss += float(out['loss_sum'])
       correct += float(out['correct'])
     return loss / len(images), 100.0 * correct / len(images)
+
+
+def use_compilation_cache(directory):
+  """Keeps XLA's compiled programs in ``directory`` (process-wide): a resumed or retried
+  training, and every worker on the host, loads the training step instead of compiling it."""
+  jax.config.update('jax_compilation_cache_dir', str(directory))
 
 
 def restore_state(workdir, step=None):
@@ -159,6 +236,24 @@ def restore_state(workdir, step=None):
   if saved is None:
     raise FileNotFoundError(f'no readable checkpoint in {directory}')
   return saved['state']
+
+
+def _check_layout(saved, state, directory):
+  """Refuses a checkpoint whose variables are not this network's, naming the difference
+  (checkpoints of the per-genotype network, before every edge held every candidate op,
+  have ``Cell_<i>/Op_<j>`` where this one has ``cell_<i>/edge_<j>/<op>``)."""
+  paths = lambda tree: {jax.tree_util.keystr(p) for p, _ in
+                        jax.tree_util.tree_flatten_with_path(tree)[0]}
+  ours = paths(serialization.to_state_dict(state)['params'])
+  theirs = paths(saved['params'])
+  if ours != theirs:
+    missing, extra = sorted(ours - theirs), sorted(theirs - ours)
+    raise ValueError(
+        f'the checkpoints in {directory} hold another network: {len(extra)} parameter arrays '
+        f'this network lacks (e.g. {extra[:2]}) and {len(missing)} it has are missing '
+        f'(e.g. {missing[:2]}). Checkpoints of the per-genotype network (bananas-jax before '
+        f'the architecture became data, commit 0c8793c) do not restore here; train again in '
+        f'a new workdir')
 
 
 def train(config, dataset=None, until_epoch=None, devices=None):
@@ -184,6 +279,7 @@ def train(config, dataset=None, until_epoch=None, devices=None):
   history = []
   _, saved = checkpoints.load_latest(workdir / 'checkpoints')
   if saved is not None:
+    _check_layout(saved['state'], state, workdir / 'checkpoints')
     state = jax.device_put(serialization.from_state_dict(state, saved['state']),
                            trainer.replicated)
     history = json.loads(saved['history'])
@@ -193,13 +289,14 @@ def train(config, dataset=None, until_epoch=None, devices=None):
   for epoch in range(len(history), config.epochs):
     order = np.asarray(jax.random.permutation(jax.random.fold_in(root, 2 * epoch), len(train_x)))
     drop_rate = config.drop_path * epoch / config.epochs
-    tick, loss, correct = time.time(), 0.0, 0
-    for i in range(steps_per_epoch):
+    tick, sums = time.time(), []
+    for i in range(steps_per_epoch):  # dispatched ahead: no step waits for the one before
       batch = order[i * config.batch_size:(i + 1) * config.batch_size]
       key = jax.random.fold_in(jax.random.fold_in(root, 2 * epoch + 1), i)
       state, metrics = trainer.train_step(state, train_x[batch], train_y[batch], key, drop_rate)
-      loss += float(metrics['loss'])
-      correct += int(metrics['correct'])
+      sums.append(metrics)
+    loss = sum(float(m['loss']) for m in sums)
+    correct = sum(int(m['correct']) for m in sums)
     seconds = time.time() - tick
     if not np.isfinite(loss):
       raise FloatingPointError(f'training of {config.genotype} in {workdir} diverged: loss '

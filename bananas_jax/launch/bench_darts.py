@@ -1,6 +1,8 @@
-"""Speed of DARTS training on this machine: compile time and images/s of one training step,
-the 50-epoch search proxy extrapolated from them, and the per-epoch checkpoint's size, save
-and load time (synthetic images; no data needed).
+"""Speed of DARTS training on this machine, for a first architecture and a second one after
+it: the initial state, the first step (compilation and run), steady images/s, each by the
+program shared by every architecture and by one compiled per architecture, side by side;
+a 50-epoch search proxy and a 100-architecture search extrapolated from them; the
+per-epoch checkpoint's size, save and load time (synthetic images; no data needed).
 
   python -m launch.bench_darts --out=runs/bench/darts.json
   python -m launch.bench_darts --layers=20 --init_channels=36 --batch_size=96 --steps=3
@@ -16,7 +18,11 @@ from bananas_jax import launch, timing
 from bananas_jax.configs import darts_train
 
 _OUT = flags.DEFINE_string('out', 'runs/bench/darts.json', 'Where to write the report.')
-_GENOTYPE = flags.DEFINE_string('genotype', 'BANANAS', 'Architecture (name or genotype text).')
+_GENOTYPE = flags.DEFINE_string('genotype', 'BANANAS', 'First architecture (name or genotype '
+                                'text).')
+_SECOND = flags.DEFINE_string('second', 'DARTS_V2', 'Second architecture, trained after it.')
+_PER_GENOTYPE = flags.DEFINE_bool('per_genotype', True, 'Also time the program compiled for '
+                                  'each architecture.')
 _LAYERS = flags.DEFINE_integer('layers', 20, 'Cells.', lower_bound=1)
 _CHANNELS = flags.DEFINE_integer('init_channels', 36, 'Initial channels.', lower_bound=1)
 _BATCH = flags.DEFINE_integer('batch_size', 96, 'Batch size.', lower_bound=1)
@@ -31,7 +37,7 @@ def main(argv):
   config = darts_train.get_config('proxy')
   config.update(genotype=_GENOTYPE.value, layers=_LAYERS.value, init_channels=_CHANNELS.value,
                 batch_size=_BATCH.value, bf16=_BF16.value)
-  report = timing.time_darts_steps(config, _STEPS.value)
+  report = timing.time_darts_steps(config, _STEPS.value, _SECOND.value, _PER_GENOTYPE.value)
   if _CONCURRENT.value:
     report['concurrent'] = timing.time_concurrent_darts_trainings(config, _CONCURRENT.value,
                                                                   _STEPS.value)

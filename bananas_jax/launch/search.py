@@ -27,6 +27,7 @@ def main(argv):
   del argv
   config = _CONFIG.value
   if config.search_space == 'darts':
+    train.use_compilation_cache(stepwise.workdir_of(config) / 'xla_cache')
     print(f'so far:\n{stepwise.format_status(stepwise.status(config))}')
     stepwise.run_stepwise(config, train.proxy_query_fn(config.train, config.data_dir))
     print(f'{stepwise.workdir_of(config)}:\n{stepwise.format_status(stepwise.status(config))}')

@@ -4,6 +4,8 @@
       --config.genotype=BANANAS --config.data_dir=/data/cifar10
 """
 
+import pathlib
+
 from ml_collections import config_flags
 
 from bananas_jax import launch
@@ -20,6 +22,7 @@ def main(argv):
   if not config.workdir:
     name = config.genotype if config.genotype.isidentifier() else 'custom'
     config.workdir = f'runs/darts_{config.variant}_{name}'
+  train.use_compilation_cache(pathlib.Path(config.workdir) / 'xla_cache')
   final = train.train(config)
   print({k: v for k, v in final.items() if k != 'history'})
   print(f'results in {config.workdir}')
