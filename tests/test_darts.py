@@ -325,6 +325,65 @@ def test_loss_goes_down(tmp_path):
   assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
 
 
+def test_one_program_trains_every_architecture(tmp_path):
+  """Architectures trained one after another share one compiled step (the jit cache grows
+  by one entry), and each one's losses equal those of the program compiled for it alone.
+  Same arithmetic, fused differently by XLA: float32 rounding, so 1e-5 relative. The
+  parameters of the ops an architecture does not use stay as initialised (no gradient, no
+  weight decay)."""
+  config = tiny_config(tmp_path, layers=1, init_channels=4, cutout=0)
+  images, labels = (a[:16] for a in fake_dataset(16)['train'])
+  before = train.train_step._cache_size()
+  for arch in np.asarray(SPACE.sample(jax.random.key(7), 3)):
+    config.genotype = SPACE.to_string(arch)
+    losses = {}
+    for per_genotype in (False, True):
+      trainer = train.Trainer(config, steps_per_epoch=10, per_genotype=per_genotype)
+      initial = trainer.init(0)
+      state = trainer.init(0)
+      losses[per_genotype] = []
+      for step in range(3):
+        state, metrics = trainer.train_step(state, images, labels, jax.random.key(step), 0.1)
+        losses[per_genotype].append(float(metrics['loss']))
+      used = network.chosen(state.params, arch, config.layers)
+      for new, old, keep in zip(*map(jax.tree.leaves, (state.params, initial.params, used))):
+        assert np.array_equal(new, old) != bool(keep)
+    np.testing.assert_allclose(losses[False], losses[True], rtol=1e-5)
+  assert train.train_step._cache_size() == before + 1
+
+
+def test_checkpoints_of_another_network_are_refused_and_kept(tmp_path):
+  """A checkpoint of the per-genotype network (before the architecture became data) is
+  refused with the difference named; the file is left as it was."""
+  config = tiny_config(tmp_path, layers=1, init_channels=2, epochs=1)
+  directory = tmp_path / 'train' / 'checkpoints'
+  old_params = {'Cell_0': {'Op_0': {'SepConv_0': {'kernel': np.zeros((3, 3, 1, 2))}}}}
+  checkpoints.save(directory, 1, {'state': {'step': 1, 'params': old_params, 'batch_stats': {},
+                                            'opt_state': {}}, 'history': '[]'})
+  written = checkpoints.path_of(directory, 1).read_bytes()
+  with pytest.raises(ValueError, match=r"hold another network: 1 parameter arrays this network "
+                                       r"lacks \(e.g. \[\"\['Cell_0'\]\['Op_0'\]"):
+    train.train(config, fake_dataset())
+  assert checkpoints.path_of(directory, 1).read_bytes() == written
+
+
+def test_compiled_programs_are_reused_from_the_cache_directory(tmp_path):
+  """A second process (a resumed or retried training, another worker) loads what the
+  first compiled from the cache directory instead of compiling it."""
+  code = ('import jax, jax.numpy as jnp\n'
+          'from bananas_jax.darts import train\n'
+          'hits = []\n'
+          'jax.monitoring.register_event_listener(\n'
+          '    lambda event, **kw: hits.append(event == "/jax/compilation_cache/cache_hits"))\n'
+          f'train.use_compilation_cache({str(tmp_path / "xla_cache")!r})\n'
+          'jax.jit(lambda x: jnp.sin(x) * 2)(jnp.ones(3)).block_until_ready()\n'
+          'print(sum(hits))\n')
+  runs = [subprocess.run([sys.executable, '-c', code], check=True, capture_output=True,
+                         text=True).stdout.split()[-1] for _ in range(2)]
+  assert runs == ['0', '1']
+  assert any((tmp_path / 'xla_cache').iterdir())
+
+
 @pytest.mark.slow
 def test_resumed_training_equals_uninterrupted(tmp_path, caplog):
   dataset = fake_dataset()

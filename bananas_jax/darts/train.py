@@ -222,6 +222,7 @@ def use_compilation_cache(directory):
   """Keeps XLA's compiled programs in ``directory`` (process-wide): a resumed or retried
   training, and every worker on the host, loads the training step instead of compiling it."""
   jax.config.update('jax_compilation_cache_dir', str(directory))
+  jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.0)  # every program
 
 
 def restore_state(workdir, step=None):
