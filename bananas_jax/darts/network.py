@@ -8,10 +8,11 @@ pooling and a linear classifier. BatchNorm momentum 0.9 is PyTorch's 0.1.
 
 The architecture is an argument of ``__call__`` (``int32[2, 8, 2]``, as
 :class:`bananas_jax.spaces.darts.DartsSpace` writes it), not a field. Every edge holds the
-parameters of every op it may be; a traced architecture picks the op with ``lax.switch``
-and the input with ``lax.select_n``, so one compiled program trains every architecture of
-the space. A concrete (NumPy) architecture is resolved in Python instead: the program of
-that one architecture, as a per-genotype network compiles it. Parameters the architecture
+variables of every op it may be. Traced, the architecture is data: a cell's edges run as a
+``lax.scan`` whose body reads its input by index and computes its op with ``lax.switch``,
+so one compiled program trains every architecture of the space. As NumPy integers, it is
+resolved in Python: the program of that one architecture, as a per-genotype network
+compiles it, with the same variables and the same arithmetic. Parameters the architecture
 does not use get no gradient; :func:`chosen` marks the ones it does (weight decay and the
 parameter count follow it).
 
@@ -254,7 +255,8 @@ class EdgeVariables(nn.Module):
 def _edge(readable, source, op, params, stats, train, features, reduction, dtype):
   """One edge's output and BatchNorm statistics, computing only its op. ``readable``:
   ``(stride, first node, nodes)`` per group of nodes it may read (a reduction cell's
-  inputs at stride 2, other nodes at stride 1), ``nodes`` a list or a stacked array."""
+  inputs at stride 2, other nodes at stride 1): a list for NumPy ``source`` and ``op``,
+  a stacked array for traced ones."""
 
   def factorized_reduce(x, stats):
     y, updates = FactorizedReduce(features, dtype, parent=None).apply(
@@ -278,15 +280,13 @@ def _edge(readable, source, op, params, stats, train, features, reduction, dtype
             factorized_reduce if stride == 2 else keep(lambda x: x),
             convolution(stride)]
 
-  concrete = _is_concrete(source)
-  clip = (lambda i, n: min(max(i, 0), n - 1)) if concrete else \
-      (lambda i, n: jnp.clip(i, 0, n - 1))
-  inputs = [nodes[clip(source - first, len(nodes))] for _, first, nodes in readable]
+  group = (source >= 2) * 1 if len(readable) > 1 else 0
+  if _is_concrete(source):
+    stride, first, nodes = readable[group]
+    return ops(stride)[min(op, _FIRST_CONV)](nodes[source - first], stats)
+  inputs = [nodes[jnp.clip(source - first, 0, len(nodes) - 1)] for _, first, nodes in readable]
   branches = [lambda inputs, stats, g=g, f=f: f(inputs[g], stats)
               for g, (stride, _, _) in enumerate(readable) for f in ops(stride)]
-  group = (source >= 2) * 1 if len(readable) > 1 else 0
-  if concrete:
-    return branches[group * (_FIRST_CONV + 1) + min(op, _FIRST_CONV)](inputs, stats)
   # Differentiated, a switch keeps every branch's intermediate values (zeros for all but the
   # chosen one): 24 GB for the full network on the CPU. Rematerialised, each branch keeps
   # only its matrix products' outputs and recomputes the rest in the backward pass.

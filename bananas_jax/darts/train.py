@@ -24,7 +24,6 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from bananas_jax.darts import data as data_lib
 from bananas_jax.darts import network
-from bananas_jax.darts.network import DartsNetwork
 from bananas_jax.io import checkpoints, records, tensorboard
 from bananas_jax.spaces import darts as space_lib
 
@@ -70,8 +69,8 @@ class Recipe(NamedTuple):
 
 def make_model(config):
   """The network of ``config``'s size; the architecture is an argument of every step."""
-  return DartsNetwork(config.init_channels, config.layers, config.auxiliary_weight > 0,
-                      dtype=jnp.bfloat16 if config.bf16 else jnp.float32)
+  return network.DartsNetwork(config.init_channels, config.layers, config.auxiliary_weight > 0,
+                              dtype=jnp.bfloat16 if config.bf16 else jnp.float32)
 
 
 def make_recipe(config, steps_per_epoch):
@@ -79,13 +78,19 @@ def make_recipe(config, steps_per_epoch):
                 config.epochs * steps_per_epoch, config.auxiliary_weight, config.cutout)
 
 
-def init_state(seed, model, recipe):
-  """The initial state, drawn on the host from the variables' shapes: nothing is compiled
-  (a jitted ``model.init`` compiled one random draw per parameter array for minutes)."""
-  shapes = jax.eval_shape(lambda: model.init(
+@functools.lru_cache(maxsize=8)
+def variable_shapes(model):
+  """The network's variables as shapes (traced once per network, whatever the architecture)."""
+  return jax.eval_shape(lambda: model.init(
       jax.random.key(0), jnp.zeros((1, 32, 32, 3)), np.zeros((2, space_lib.NUM_PAIRS, 2),
                                                              np.int32)))
-  variables = initial_variables(shapes, seed)
+
+
+def init_state(seed, model, recipe):
+  """The initial state, drawn on the host from the variables' shapes: nothing is compiled
+  (a jitted ``model.init`` compiled one random draw per array: 48 s for the full network on
+  a 2-core CPU)."""
+  variables = initial_variables(variable_shapes(model), seed)
   params = variables['params']
   return TrainState(np.zeros((), np.int32), params, variables['batch_stats'],
                     recipe.optimizer.init(params))
@@ -186,6 +191,7 @@ class Trainer:
     mesh = Mesh(np.array(self.devices), ('data',))
     self.batch_sharding = NamedSharding(mesh, P('data'))
     self.replicated = NamedSharding(mesh, P())
+    self.arch_on_devices = jax.device_put(self.arch, self.replicated)
 
   def init(self, seed):
     return jax.device_put(init_state(seed, self.model, self.recipe), self.replicated)
@@ -199,20 +205,18 @@ class Trainer:
     if self.per_genotype:
       static = tuple(tuple(map(tuple, cell)) for cell in self.arch.tolist())
       return train_step_per_genotype(state, *batch, static, self.model, self.recipe)
-    return train_step(state, *batch, jax.device_put(self.arch, self.replicated), self.model,
-                      self.recipe)
+    return train_step(state, *batch, self.arch_on_devices, self.model, self.recipe)
 
   def evaluate(self, state, images, labels):
     """Loss and accuracy (%) on a whole set, in batches (the last one padded)."""
     size = self.config.eval_batch_size - self.config.eval_batch_size % len(self.devices)
-    arch = jax.device_put(self.arch, self.replicated)
     loss = correct = 0.0
     for start in range(0, len(images), size):
       x, y = images[start:start + size], labels[start:start + size]
       pad = size - len(x)
       x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
       y = np.concatenate([y, np.full(pad, -1, y.dtype)])
-      out = eval_step(state, *self.shard(x, y), arch, self.model)
+      out = eval_step(state, *self.shard(x, y), self.arch_on_devices, self.model)
       loss += float(out['loss_sum'])
       correct += float(out['correct'])
     return loss / len(images), 100.0 * correct / len(images)
@@ -228,7 +232,7 @@ def use_compilation_cache(directory):
 def restore_state(workdir, step=None):
   """A training's saved state (the last readable epoch's, or ``step``'s) as nested dicts of
   arrays: ``params`` and ``batch_stats`` to evaluate or export a trained network with
-  ``DartsNetwork.apply``, ``opt_state`` and ``step``."""
+  ``DartsNetwork.apply(variables, images, arch)``, ``opt_state`` and ``step``."""
   directory = pathlib.Path(workdir) / 'checkpoints'
   if step is None:
     step, saved = checkpoints.load_latest(directory)
