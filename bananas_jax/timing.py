@@ -108,7 +108,7 @@ def _time_architecture(config, steps, per_genotype):
           'images_per_s': round(config.batch_size / step_s, 2)}, state
 
 
-def _projection(architectures, config):
+def _projection(architectures):
   """A 50-epoch proxy training and a 100-architecture search at the second architecture's
   rate, with each program's compilations (one per search, or one per architecture)."""
   images_per_s = architectures[-1]['images_per_s']
@@ -135,7 +135,7 @@ def time_darts_steps(config, steps=3, second='DARTS_V2', per_genotype=True):
       run.genotype = genotype
       report, state = _time_architecture(run, steps, program == 'per_genotype')
       architectures.append(report)
-    programs[program] = {'architectures': architectures, **_projection(architectures, config)}
+    programs[program] = {'architectures': architectures, **_projection(architectures)}
   with tempfile.TemporaryDirectory() as directory:  # the per-epoch checkpoint, both ways
     tick = time.perf_counter()
     checkpoints.save(directory, 1, {'state': state, 'history': '[]'})

@@ -172,12 +172,11 @@ def small_network_step(arch, layers=3, channels=4, drop_rate=0.3):
   return jax.jit(jax.value_and_grad(loss, has_aux=True))(variables['params'], arch)
 
 
-@pytest.mark.parametrize('seed', [0, 1])
-def test_the_shared_program_computes_each_architectures_network(seed):
+def test_the_shared_program_computes_each_architectures_network():
   """The program that takes the architecture as data (lax.switch per edge) and the program
   compiled for that architecture give the same loss, gradients and statistics: float32
   rounding only (XLA fuses the two programs differently), so 1e-5 relative."""
-  arch = np.asarray(SPACE.sample(jax.random.key(seed), 1))[0]
+  arch = np.asarray(SPACE.sample(jax.random.key(0), 1))[0]
   (loss_a, stats_a), grads_a = small_network_step(arch)
   (loss_b, stats_b), grads_b = small_network_step(jnp.asarray(arch))
   np.testing.assert_allclose(loss_a, loss_b, rtol=1e-5)
@@ -334,7 +333,7 @@ def test_one_program_trains_every_architecture(tmp_path):
   config = tiny_config(tmp_path, layers=1, init_channels=4, cutout=0)
   images, labels = (a[:16] for a in fake_dataset(16)['train'])
   before = train.train_step._cache_size()
-  for arch in np.asarray(SPACE.sample(jax.random.key(7), 3)):
+  for arch in np.asarray(SPACE.sample(jax.random.key(7), 2)):
     config.genotype = SPACE.to_string(arch)
     losses = {}
     for per_genotype in (False, True):
@@ -387,10 +386,10 @@ def test_compiled_programs_are_reused_from_the_cache_directory(tmp_path):
 @pytest.mark.slow
 def test_resumed_training_equals_uninterrupted(tmp_path, caplog):
   dataset = fake_dataset()
-  whole = tiny_config(tmp_path / 'whole', test=True, epochs=3)
+  whole = tiny_config(tmp_path / 'whole', test=True, epochs=3, layers=1)
   final = train.train(whole, dataset)
   assert len(final['history']) == 3 and 'valid_error_last5' in final and 'test_accuracy' in final
-  cut = tiny_config(tmp_path / 'cut', test=True, epochs=3)
+  cut = tiny_config(tmp_path / 'cut', test=True, epochs=3, layers=1)
   assert train.train(cut, dataset, until_epoch=2) is None
   damaged = checkpoints.path_of(tmp_path / 'cut' / 'train' / 'checkpoints', 2)
   damaged.write_bytes(damaged.read_bytes()[:-100])  # a save cut short: resume from epoch 1
@@ -409,7 +408,7 @@ def test_resumed_training_equals_uninterrupted(tmp_path, caplog):
 @pytest.mark.slow
 def test_concurrent_trainings_under_load_never_interfere(tmp_path):
   """Eight tiny trainings at once over the two CPU devices (more than a search step runs),
-  each checkpointing every epoch, three rounds, beside a process that keeps a core busy.
+  each checkpointing every epoch, two rounds, beside a process that keeps a core busy.
   Every training finishes with its own files, and trainings of the same genotype on the same
   device agree to the last bit, within a round and across rounds: nothing of one training
   reaches another. Orbax's asynchronous saves failed here (FileExistsError, 'Directory not
@@ -426,7 +425,7 @@ def test_concurrent_trainings_under_load_never_interfere(tmp_path):
   busy = subprocess.Popen([sys.executable, '-c', 'while True: pass'])
   try:
     outcomes = []
-    for round_ in range(3):
+    for round_ in range(2):
       with concurrent.futures.ThreadPoolExecutor(8) as pool:
         outcomes.append(list(pool.map(functools.partial(training, round_), range(8))))
   finally:
