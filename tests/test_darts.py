@@ -286,6 +286,7 @@ def test_loss_goes_down(tmp_path):
   assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
 
 
+@pytest.mark.slow
 def test_one_program_trains_every_architecture(tmp_path):
   """Architectures trained one after another share one compiled step (the jit cache grows
   by one entry); the first one's losses, gradients' effect and statistics equal those of

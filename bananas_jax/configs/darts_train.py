@@ -13,8 +13,8 @@ the same command resumes a killed run.
 
 Not run here (CIFAR-10 is not on these machines). Speed of the default network on the 2-core
 CPU (``python -m launch.bench_darts``): the first architecture of a process waits about 5
-minutes for the shared program's compilation, every later one about 15 s for its first
-step; then 6.6-7.5 images/s, so 50 proxy epochs would take about 65 h; no GPU figure yet.
+minutes for the shared program's compilation, every later one 18 s for its first step (the
+initial state and one step of 13-15 s); then 6.6-7.5 images/s, so 50 proxy epochs would take about 65 h; no GPU figure yet.
 Parameters: BANANAS 3,583,054, DARTS_V2 3,349,342 (auxiliary head excluded).
 """
 
