@@ -326,7 +326,7 @@ def drop_compiled_programs():
   """The networks' compiled programs are large: free them for the worker's next tests."""
   yield
   jax.clear_caches()
-  train.variable_shapes.cache_clear()
+  network.variable_shapes.cache_clear()
 
 
 def test_checkpoints_of_another_network_are_refused_and_kept(tmp_path):

@@ -323,7 +323,7 @@ class Cell(nn.Module):
     params = [p for p, _ in declared]
     is_variable = lambda v: isinstance(v, nn.Variable)
     stats = [jax.tree.map(lambda v: v.value, s, is_leaf=is_variable) for _, s in declared]
-    key = self.make_rng('dropout') if train else jax.random.key(0)
+    key = self.make_rng('dropout') if train else None
 
     def edge(j, readable, source, op, params, stats):
       y, stats = _edge(readable, source, op, params, stats, train, self.features,
@@ -456,6 +456,15 @@ def chosen(params, arch, layers):
   return jax.tree_util.tree_map_with_path(used, params)
 
 
+@functools.lru_cache(maxsize=8)
+def variable_shapes(model):
+  """``model``'s variables as shapes, traced once per network: they are the same for every
+  architecture."""
+  return jax.eval_shape(lambda: model.init(
+      jax.random.key(0), jnp.zeros((1, 32, 32, 3)),
+      np.zeros((2, space_lib.NUM_PAIRS, 2), np.int32)))
+
+
 def count_params(genotype, init_channels=36, layers=20, auxiliary=False) -> int:
   """``genotype``: a name, DARTS genotype text, or ``{'normal': ..., 'reduce': ...}``.
   Trainable parameters (BatchNorm statistics excluded) the architecture uses, on 32x32
@@ -463,9 +472,7 @@ def count_params(genotype, init_channels=36, layers=20, auxiliary=False) -> int:
   space = space_lib.DartsSpace()
   arch = (space.from_string(genotype) if isinstance(genotype, str)
           else space.from_genotype(genotype))
-  model = DartsNetwork(init_channels, layers, auxiliary)
-  shapes = jax.eval_shape(lambda key: model.init(key, jnp.zeros((1, 32, 32, 3)), arch),
-                          jax.random.key(0))
+  shapes = variable_shapes(DartsNetwork(init_channels, layers, auxiliary))
   mask = chosen(shapes['params'], arch, layers)
   return sum(int(leaf.size) for leaf, keep in zip(jax.tree.leaves(shapes['params']),
                                                     jax.tree.leaves(mask)) if keep)

@@ -78,19 +78,11 @@ def make_recipe(config, steps_per_epoch):
                 config.epochs * steps_per_epoch, config.auxiliary_weight, config.cutout)
 
 
-@functools.lru_cache(maxsize=8)
-def variable_shapes(model):
-  """The network's variables as shapes (traced once per network, whatever the architecture)."""
-  return jax.eval_shape(lambda: model.init(
-      jax.random.key(0), jnp.zeros((1, 32, 32, 3)), np.zeros((2, space_lib.NUM_PAIRS, 2),
-                                                             np.int32)))
-
-
 def init_state(seed, model, recipe):
   """The initial state, drawn on the host from the variables' shapes: nothing is compiled
   (a jitted ``model.init`` compiled one random draw per array: 48 s for the full network on
   a 2-core CPU)."""
-  variables = initial_variables(variable_shapes(model), seed)
+  variables = initial_variables(network.variable_shapes(model), seed)
   params = variables['params']
   return TrainState(np.zeros((), np.int32), params, variables['batch_stats'],
                     recipe.optimizer.init(params))
