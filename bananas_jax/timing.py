@@ -15,6 +15,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from absl import logging
 
 from bananas_jax import benchmarks, search, stepwise
 from bananas_jax.benchmarks import nasbench101 as nb101
@@ -134,6 +135,7 @@ def time_darts_steps(config, steps=3, second='DARTS_V2', per_genotype=True):
       run = config.copy_and_resolve_references()
       run.genotype = genotype
       report, state = _time_architecture(run, steps, program == 'per_genotype')
+      logging.info('%s program: %s', program, report)  # what a run killed later still shows
       architectures.append(report)
     programs[program] = {'architectures': architectures, **_projection(architectures)}
   with tempfile.TemporaryDirectory() as directory:  # the per-epoch checkpoint, both ways
