@@ -159,8 +159,9 @@ def _call(index, functions, *operands):
 
 
 class ConvVariables(nn.Module):
-  """Declares one convolution op's variables, per block ``b``: depthwise and pointwise
-  kernels, BatchNorm's scale and bias, and its statistics."""
+  """Declares one convolution op's variables for a cell's 8 edges, stacked on a leading
+  axis, per block ``b``: depthwise and pointwise kernels, BatchNorm's scale and bias, and
+  its statistics."""
 
   features: int
   kernel: int
@@ -168,15 +169,15 @@ class ConvVariables(nn.Module):
 
   @nn.compact
   def __call__(self):
-    c, k = self.features, self.kernel
-    lecun = nn.initializers.lecun_normal()
-    params = [{'depthwise': self.param(f'depthwise_{b}', lecun, (k, k, 1, c)),
-               'pointwise': self.param(f'pointwise_{b}', lecun, (c, c)),
-               'scale': self.param(f'scale_{b}', nn.initializers.ones, (c,)),
-               'bias': self.param(f'bias_{b}', nn.initializers.zeros, (c,))}
+    c, k, e = self.features, self.kernel, space_lib.NUM_PAIRS
+    lecun = nn.initializers.lecun_normal(batch_axis=0)  # each edge's own fan-in
+    params = [{'depthwise': self.param(f'depthwise_{b}', lecun, (e, k, k, 1, c)),
+               'pointwise': self.param(f'pointwise_{b}', lecun, (e, c, c)),
+               'scale': self.param(f'scale_{b}', nn.initializers.ones, (e, c)),
+               'bias': self.param(f'bias_{b}', nn.initializers.zeros, (e, c))}
               for b in range(self.blocks)]
-    stats = [{'mean': self.variable('batch_stats', f'mean_{b}', jnp.zeros, (c,)),
-              'var': self.variable('batch_stats', f'var_{b}', jnp.ones, (c,))}
+    stats = [{'mean': self.variable('batch_stats', f'mean_{b}', jnp.zeros, (e, c)),
+              'var': self.variable('batch_stats', f'var_{b}', jnp.ones, (e, c))}
              for b in range(self.blocks)]
     return params, stats
 
@@ -229,9 +230,11 @@ def _convolution(x, kind, stride, params, stats, train, dtype):
 
 
 class EdgeVariables(nn.Module):
-  """Declares one edge's variables: those of every op it may be (the four convolutions,
-  and in a reduction cell the factorized reduce of a skip connection from a cell input).
-  Returns the parameters and the BatchNorm statistics as Variables."""
+  """Declares the variables of a cell's 8 edges, stacked on a leading axis (one array per
+  kind of variable, not one per edge: a program and an optimizer state 8 times smaller):
+  those of every op an edge may be (the four convolutions, and in a reduction cell the
+  factorized reduce of a skip connection from a cell input). Returns the parameters and
+  the BatchNorm statistics as Variables."""
 
   features: int
   reduction: bool
@@ -245,7 +248,8 @@ class EdgeVariables(nn.Module):
     stats = {name: s for name, (_, s) in declared.items()}
     if self.reduction:
       reduce = FactorizedReduce(self.features, self.dtype, parent=None)
-      initial = lambda key: reduce.init(key, cell_input, False)
+      initial = lambda key: jax.vmap(lambda k: reduce.init(k, cell_input, False))(
+          jax.random.split(key, space_lib.NUM_PAIRS))
       params['skip_connect'] = self.param('skip_connect', lambda key: initial(key)['params'])
       stats['skip_connect'] = self.variable(
           'batch_stats', 'skip_connect', lambda: initial(jax.random.key(0))['batch_stats'])
@@ -253,7 +257,8 @@ class EdgeVariables(nn.Module):
 
 
 def _edge(readable, source, op, params, stats, train, features, reduction, dtype):
-  """One edge's output and BatchNorm statistics, computing only its op. ``readable``:
+  """One edge's output and BatchNorm statistics, computing only its op (``params`` and
+  ``stats``: this edge's, without the edges axis). ``readable``:
   ``(stride, first node, nodes)`` per group of nodes it may read (a reduction cell's
   inputs at stride 2, other nodes at stride 1): a list for NumPy ``source`` and ``op``,
   a stacked array for traced ones."""
@@ -273,7 +278,7 @@ def _edge(readable, source, op, params, stats, train, features, reduction, dtype
 
   def ops(stride):
     """The ops at ``stride`` up to the convolutions (one entry), ``(x, stats) -> (y, stats)``."""
-    keep = lambda f: lambda x, stats: (f(x), stats)
+    keep = lambda f: lambda x, stats: (f(x).astype(x.dtype), stats)  # pools give float32
     return [keep(lambda x: jnp.zeros_like(x[:, ::stride, ::stride])),
             keep(lambda x: _pool('max_pool_3x3', x, stride)),
             keep(lambda x: _pool('avg_pool_3x3', x, stride)),
@@ -318,11 +323,10 @@ class Cell(nn.Module):
     else:
       s0 = ReLUConvBN(self.features, self.dtype)(s0, train)
     s1 = ReLUConvBN(self.features, self.dtype)(s1, train)
-    declared = [EdgeVariables(self.features, self.reduction, self.dtype, name=f'edge_{j}')(s1)
-                for j in range(space_lib.NUM_PAIRS)]
-    params = [p for p, _ in declared]
+    params, variables = EdgeVariables(self.features, self.reduction, self.dtype,
+                                      name='edges')(s1)
     is_variable = lambda v: isinstance(v, nn.Variable)
-    stats = [jax.tree.map(lambda v: v.value, s, is_leaf=is_variable) for _, s in declared]
+    stats = jax.tree.map(lambda v: v.value, variables, is_leaf=is_variable)
     key = self.make_rng('dropout') if train else None
 
     def edge(j, readable, source, op, params, stats):
@@ -338,9 +342,8 @@ class Cell(nn.Module):
     run = self._unrolled if isinstance(pairs, np.ndarray) else self._scanned
     nodes, new_stats = run(edge, s0, s1, pairs, params, stats)
     if self.is_mutable_collection('batch_stats') and not self.is_initializing():
-      for (_, variables), new in zip(declared, new_stats):
-        jax.tree.map(lambda v, value: setattr(v, 'value', value), variables, new,
-                     is_leaf=is_variable)
+      jax.tree.map(lambda v, value: setattr(v, 'value', value), variables, new_stats,
+                   is_leaf=is_variable)
     return jnp.concatenate(nodes, axis=-1)
 
   def _readable(self, nodes):
@@ -353,12 +356,13 @@ class Cell(nn.Module):
     for node in range(space_lib.NUM_NODES):
       total = 0
       for j in (2 * node, 2 * node + 1):
+        of_edge = lambda tree, j=j: jax.tree.map(lambda leaf: leaf[j], tree)
         y, new = edge(j, self._readable(nodes), int(pairs[j, 0]), int(pairs[j, 1]),
-                      params[j], stats[j])
+                      of_edge(params), of_edge(stats))
         new_stats.append(new)
         total = total + y
       nodes.append(total)
-    return nodes[2:], new_stats
+    return nodes[2:], jax.tree.map(lambda *edges: jnp.stack(edges), *new_stats)
 
   def _scanned(self, edge, s0, s1, pairs, params, stats):
     """The carry holds the nodes an edge may read at stride 1: all six in a normal cell,
@@ -374,14 +378,10 @@ class Cell(nn.Module):
       y, stats = edge(j, readable, source, op, params, stats)
       return nodes.at[j // 2 + 2 - first].add(y), stats
 
-    stack = lambda *leaves: jnp.stack(leaves)
     carry = empty if self.reduction else jnp.concatenate([inputs, empty])
-    xs = (jnp.arange(space_lib.NUM_PAIRS), pairs[:, 0], pairs[:, 1],
-          jax.tree.map(stack, *params), jax.tree.map(stack, *stats))
+    xs = (jnp.arange(space_lib.NUM_PAIRS), pairs[:, 0], pairs[:, 1], params, stats)
     nodes, new_stats = jax.lax.scan(step, carry, xs)
-    return (list(nodes[2 - first:]),
-            [jax.tree.map(lambda leaf, j=j: leaf[j], new_stats)
-             for j in range(space_lib.NUM_PAIRS)])
+    return list(nodes[2 - first:]), new_stats
 
 
 class AuxiliaryHead(nn.Module):
@@ -436,22 +436,23 @@ def reduction_cells(layers):
 
 
 def chosen(params, arch, layers):
-  """A tree like ``params`` (or any tree of the network's variables) of booleans: which
-  leaves ``arch`` uses. A candidate op's parameters count where its edge chooses it (a
-  factorized reduce only where the edge reads a cell input); all others always count.
-  ``arch`` may be traced."""
+  """A tree like ``params`` (or any tree of the network's variables) of booleans, each
+  broadcastable to its leaf: which entries ``arch`` uses. A candidate op's parameters
+  count on the edges that choose it (a factorized reduce only where the edge reads a cell
+  input); all others always count. ``arch`` may be traced."""
   reductions = reduction_cells(layers)
 
-  def used(path, _):
+  def used(path, leaf):
     names = [getattr(key, 'key', None) for key in path]
-    edges = [n for n in names if isinstance(n, str) and n.startswith('edge_')]
-    if not edges:
+    if 'edges' not in names:
       return True
     cell = int(next(n for n in names if n.startswith('cell_'))[5:])
-    source, op = arch[int(cell in reductions), int(edges[0][5:])]
-    name = names[names.index(edges[0]) + 1]
-    is_chosen = op == OPS.index(name)
-    return is_chosen & (source < 2) if name == 'skip_connect' else is_chosen
+    pairs = arch[int(cell in reductions)]
+    name = names[names.index('edges') + 1]
+    is_chosen = pairs[:, 1] == OPS.index(name)
+    if name == 'skip_connect':
+      is_chosen = is_chosen & (pairs[:, 0] < 2)
+    return is_chosen.reshape((-1,) + (1,) * (len(leaf.shape) - 1))
 
   return jax.tree_util.tree_map_with_path(used, params)
 
@@ -474,5 +475,5 @@ def count_params(genotype, init_channels=36, layers=20, auxiliary=False) -> int:
           else space.from_genotype(genotype))
   shapes = variable_shapes(DartsNetwork(init_channels, layers, auxiliary))
   mask = chosen(shapes['params'], arch, layers)
-  return sum(int(leaf.size) for leaf, keep in zip(jax.tree.leaves(shapes['params']),
-                                                    jax.tree.leaves(mask)) if keep)
+  return sum(int(np.broadcast_to(keep, leaf.shape).sum())
+             for leaf, keep in zip(jax.tree.leaves(shapes['params']), jax.tree.leaves(mask)))

@@ -91,8 +91,9 @@ def init_state(seed, model, recipe):
 def initial_variables(shapes, seed):
   """The network's initialisers (Flax's defaults) from a tree of shapes, by leaf name:
   kernels (``kernel``, ``depthwise_<b>``, ``pointwise_<b>``) LeCun normal, truncated at two
-  standard deviations, fan-in = all axes but the last; ``scale`` and ``var`` ones, ``bias``
-  and ``mean`` zeros. NumPy draws them in the order of the flattened tree from ``seed``."""
+  standard deviations, fan-in = all axes but the last (and but the first under ``edges``,
+  which stacks a cell's edges); ``scale`` and ``var`` ones, ``bias`` and ``mean`` zeros.
+  NumPy draws them in the order of the flattened tree from ``seed``."""
   rng = np.random.default_rng(seed)
 
   def initial(path, shape):
@@ -103,7 +104,8 @@ def initial_variables(shapes, seed):
       while outside.any():
         draws[outside] = rng.standard_normal(int(outside.sum()))
         outside = np.abs(draws) > 2
-      fan_in = int(np.prod(shape.shape[:-1]))
+      stacked = any(getattr(key, 'key', None) == 'edges' for key in path)
+      fan_in = int(np.prod(shape.shape[int(stacked):-1]))
       return (draws * np.sqrt(1.0 / fan_in) / _TRUNCATED_STD).astype(shape.dtype)
     if name in ('scale', 'var'):
       return np.ones(shape.shape, shape.dtype)
@@ -237,8 +239,9 @@ def restore_state(workdir, step=None):
 
 def _check_layout(saved, state, directory):
   """Refuses a checkpoint whose variables are not this network's, naming the difference
-  (checkpoints of the per-genotype network, before every edge held every candidate op,
-  have ``Cell_<i>/Op_<j>`` where this one has ``cell_<i>/edge_<j>/<op>``)."""
+  (checkpoints of the per-genotype network have ``Cell_<i>/Op_<j>``, those of the first
+  shared one ``cell_<i>/edge_<j>/<op>``, where this one stacks a cell's edges in
+  ``cell_<i>/edges/<op>``)."""
   paths = lambda tree: {jax.tree_util.keystr(p) for p, _ in
                         jax.tree_util.tree_flatten_with_path(tree)[0]}
   ours = paths(serialization.to_state_dict(state)['params'])
@@ -248,9 +251,9 @@ def _check_layout(saved, state, directory):
     raise ValueError(
         f'the checkpoints in {directory} hold another network: {len(extra)} parameter arrays '
         f'this network lacks (e.g. {extra[:2]}) and {len(missing)} it has are missing '
-        f'(e.g. {missing[:2]}). Checkpoints of the per-genotype network (bananas-jax before '
-        f'the architecture became data, commit 0c8793c) do not restore here; train again in '
-        f'a new workdir')
+        f'(e.g. {missing[:2]}). Checkpoints of earlier layouts (the per-genotype network up '
+        f'to commit 0c8793c, one variable per edge up to 445a8bf) do not restore here; '
+        f'train again in a new workdir')
 
 
 def train(config, dataset=None, until_epoch=None, devices=None):
