@@ -152,7 +152,7 @@ def test_depthwise_conv_and_its_gradient_equal_xla_convolution(kernel, stride, d
 
 
 def test_initial_variables_follow_flax_initialisers():
-  model = network.DartsNetwork(16, 1)  # one (reduction) cell: every kind of variable
+  model = network.DartsNetwork(4, 10)  # every kind of variable, a run of cells too
   arch = SPACE.from_string('BANANAS')
   flax_init = jax.jit(lambda key: model.init(key, jnp.zeros((1, 32, 32, 3)), arch))(
       jax.random.key(0))
@@ -291,13 +291,14 @@ def test_loss_goes_down(tmp_path):
 @pytest.mark.slow
 def test_one_program_trains_every_architecture(tmp_path):
   """Architectures trained one after another share one compiled step (the jit cache grows
-  by one entry); the first one's losses, gradients' effect and statistics equal those of
-  the program compiled for it alone (same arithmetic, fused differently by XLA: float32
-  rounding: 1e-5 relative, and 1e-3 of the change for a parameter whose gradient is a sum
-  that cancels, as the stem BatchNorm's bias). The parameters of the ops an architecture
-  does not use stay as initialised (no gradient, no weight decay). Three cells: a normal
-  cell (edges as a scan over every node) and reduction cells (inputs at stride 2)."""
-  config = tiny_config(tmp_path, layers=3, init_channels=4, auxiliary_weight=0.4)
+  by one entry); the first one's losses over 3 steps, and its parameters and statistics
+  after the first, equal those of the program compiled for it alone (same arithmetic,
+  fused differently by XLA: float32 rounding, 1e-5 relative and 1e-3 of the step's change;
+  later steps of this small deep network amplify it). The parameters of the ops an architecture
+  does not use stay as initialised (no gradient, no weight decay). Ten cells: normal
+  cells (edges as a scan over every node), reduction cells (inputs at stride 2) and a run
+  of identical cells (a scan over cells)."""
+  config = tiny_config(tmp_path, layers=10, init_channels=4, auxiliary_weight=0.4)
   images, labels = (a[:16] for a in fake_dataset(16)['train'])
   before = train.train_step._cache_size()
   states = {}
@@ -311,12 +312,14 @@ def test_one_program_trains_every_architecture(tmp_path):
       for step in range(3):
         state, metrics = trainer.train_step(state, images, labels, jax.random.key(step), 0.2)
         losses.append(float(metrics['loss']))
-      states[per_genotype] = (losses, state, initial)
+        first = first if step else jax.tree.map(np.asarray, state)  # the next step donates it
+      states[per_genotype] = (losses, first, initial)
       used = network.chosen(state.params, arch, config.layers)
-      for new, old, keep in zip(*map(jax.tree.leaves, (state.params, initial.params, used))):
-        keep = np.broadcast_to(keep, new.shape).reshape(len(new) if new.ndim else 1, -1)[:, 0]
-        changed = np.any((new != old).reshape(len(keep), -1), axis=1)  # per edge if stacked
-        np.testing.assert_array_equal(changed, keep)
+      for (path, new), old, keep in zip(jax.tree_util.tree_flatten_with_path(state.params)[0],
+                                        *map(jax.tree.leaves, (initial.params, used))):
+        per_copy = new.shape[:network.stacked_axes(path)] + (-1,)  # an edge's, a cell's
+        keep = np.broadcast_to(keep, new.shape).reshape(per_copy)[..., 0]
+        np.testing.assert_array_equal(np.any((new != old).reshape(per_copy), axis=-1), keep)
     if i == 0:
       (losses_a, a, initial), (losses_b, b, _) = states[False], states[True]
       np.testing.assert_allclose(losses_a, losses_b, rtol=1e-5)

@@ -400,8 +400,43 @@ class AuxiliaryHead(nn.Module):
     return nn.Dense(self.num_classes, dtype=self.dtype)(x.reshape(x.shape[0], -1))
 
 
+class CellRun(nn.Module):
+  """``length`` identical normal cells (a stage's after its first two), as one
+  ``lax.scan`` over their variables stacked on a leading axis (``cells_<first>_to_<last>``):
+  the program holds one cell body per stage instead of one per cell."""
+
+  length: int
+  features: int
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, s0, s1, pairs, train, drop_rate):
+    cell = Cell(self.features, False, False, self.dtype, parent=None)
+    initial = lambda key: jax.vmap(lambda k: cell.init(
+        k, s0, s1, np.zeros((space_lib.NUM_PAIRS, 2), np.int32), False, 0.0))(
+            jax.random.split(key, self.length))
+    params = self.param('cells', lambda key: initial(key)['params'])
+    stats = self.variable('batch_stats', 'cells', lambda: initial(jax.random.key(0))[
+        'batch_stats'])
+    keys = (jax.random.split(self.make_rng('dropout'), self.length),) if train else ()
+
+    def step(inputs, xs):
+      params, stats, *key = xs
+      y, updates = cell.apply({'params': params, 'batch_stats': stats}, *inputs, pairs, train,
+                              drop_rate, rngs={'dropout': key[0]} if train else {},
+                              mutable=['batch_stats'])
+      return (inputs[1], y), updates['batch_stats']
+
+    (s0, s1), new_stats = jax.lax.scan(step, (s0, s1), (params, stats.value, *keys))
+    if self.is_mutable_collection('batch_stats') and not self.is_initializing():
+      stats.value = new_stats
+    return s0, s1
+
+
 class DartsNetwork(nn.Module):
-  """Returns ``(logits, auxiliary logits or None)``; float32 logits whatever ``dtype``."""
+  """Returns ``(logits, auxiliary logits or None)``; float32 logits whatever ``dtype``.
+  Variables: ``cell_<i>`` for a cell of its own, ``run_<first>_to_<last>/cells`` for
+  identical cells stacked (:class:`CellRun`)."""
 
   init_channels: int = 36
   layers: int = 20
@@ -416,14 +451,17 @@ class DartsNetwork(nn.Module):
     x = _batch_norm_layer(train, self.dtype)(x)
     s0 = s1 = x
     reductions = reduction_cells(self.layers)
-    reduction_prev, aux_logits = False, None
-    for i in range(self.layers):
-      reduction = i in reductions
-      c = 2 * c if reduction else c
-      s0, s1 = s1, Cell(c, reduction, reduction_prev, self.dtype, name=f'cell_{i}')(
-          s0, s1, arch[int(reduction)], train, drop_rate)
-      reduction_prev = reduction
-      if self.auxiliary and i == reductions[1]:
+    aux_logits = None
+    for first, last in cell_runs(self.layers):
+      c = 2 * c if first in reductions else c
+      if first == last:
+        s0, s1 = s1, Cell(c, first in reductions, first - 1 in reductions, self.dtype,
+                          name=f'cell_{first}')(s0, s1, arch[int(first in reductions)], train,
+                                                drop_rate)
+      else:
+        s0, s1 = CellRun(last - first + 1, c, self.dtype, name=f'run_{first}_to_{last}')(
+            s0, s1, arch[0], train, drop_rate)
+      if self.auxiliary and reductions[1] in (first, last):
         aux_logits = AuxiliaryHead(self.num_classes, self.dtype)(s1, train).astype(jnp.float32)
     x = jnp.mean(s1, axis=(1, 2))
     logits = nn.Dense(self.num_classes, dtype=self.dtype)(x).astype(jnp.float32)
@@ -433,6 +471,22 @@ class DartsNetwork(nn.Module):
 def reduction_cells(layers):
   """The indices of the reduction cells: at 1/3 and 2/3 of the depth."""
   return layers // 3, 2 * layers // 3
+
+
+def cell_runs(layers):
+  """``(first, last)`` cell indices in network order: runs of at least two identical
+  cells, and single cells. Cell ``i`` is the same function of the same shapes as cell
+  ``i - 1`` when both are normal cells and ``i - 1`` reads no stem and no larger maps: it is
+  neither cell 0 nor 1, nor the cell right after a reduction."""
+  reductions = reduction_cells(layers)
+  repeats = lambda i: i >= 3 and not {i, i - 1, i - 2} & set(reductions)
+  runs = []
+  for i in range(layers):
+    if repeats(i):
+      runs[-1] = (runs[-1][0], i)
+    else:
+      runs.append((i, i))
+  return runs
 
 
 def chosen(params, arch, layers):
@@ -446,15 +500,23 @@ def chosen(params, arch, layers):
     names = [getattr(key, 'key', None) for key in path]
     if 'edges' not in names:
       return True
-    cell = int(next(n for n in names if n.startswith('cell_'))[5:])
-    pairs = arch[int(cell in reductions)]
+    unit = next(n for n in names if n.startswith(('cell_', 'run_')))  # runs: normal cells
+    pairs = arch[int(unit.startswith('cell_') and int(unit[5:]) in reductions)]
     name = names[names.index('edges') + 1]
     is_chosen = pairs[:, 1] == OPS.index(name)
     if name == 'skip_connect':
       is_chosen = is_chosen & (pairs[:, 0] < 2)
-    return is_chosen.reshape((-1,) + (1,) * (len(leaf.shape) - 1))
+    before = stacked_axes(path) - 1  # a run's cells axis, before the edges axis
+    return is_chosen.reshape((1,) * before + (-1,) + (1,) * (len(leaf.shape) - before - 1))
 
   return jax.tree_util.tree_map_with_path(used, params)
+
+
+def stacked_axes(path):
+  """How many leading axes of the variable at ``path`` stack copies of it: one for a
+  cell's edges (``edges``), one for a run's cells (``run_...``)."""
+  names = [str(getattr(key, 'key', '')) for key in path]
+  return int('edges' in names) + int(any(n.startswith('run_') for n in names))
 
 
 @functools.lru_cache(maxsize=8)

@@ -91,8 +91,8 @@ def init_state(seed, model, recipe):
 def initial_variables(shapes, seed):
   """The network's initialisers (Flax's defaults) from a tree of shapes, by leaf name:
   kernels (``kernel``, ``depthwise_<b>``, ``pointwise_<b>``) LeCun normal, truncated at two
-  standard deviations, fan-in = all axes but the last (and but the first under ``edges``,
-  which stacks a cell's edges); ``scale`` and ``var`` ones, ``bias`` and ``mean`` zeros.
+  standard deviations, fan-in = all axes but the last and the stacking ones
+  (:func:`network.stacked_axes`); ``scale`` and ``var`` ones, ``bias`` and ``mean`` zeros.
   NumPy draws them in the order of the flattened tree from ``seed``."""
   rng = np.random.default_rng(seed)
 
@@ -104,8 +104,7 @@ def initial_variables(shapes, seed):
       while outside.any():
         draws[outside] = rng.standard_normal(int(outside.sum()))
         outside = np.abs(draws) > 2
-      stacked = any(getattr(key, 'key', None) == 'edges' for key in path)
-      fan_in = int(np.prod(shape.shape[int(stacked):-1]))
+      fan_in = int(np.prod(shape.shape[network.stacked_axes(path):-1]))
       return (draws * np.sqrt(1.0 / fan_in) / _TRUNCATED_STD).astype(shape.dtype)
     if name in ('scale', 'var'):
       return np.ones(shape.shape, shape.dtype)
@@ -241,7 +240,7 @@ def _check_layout(saved, state, directory):
   """Refuses a checkpoint whose variables are not this network's, naming the difference
   (checkpoints of the per-genotype network have ``Cell_<i>/Op_<j>``, those of the first
   shared one ``cell_<i>/edge_<j>/<op>``, where this one stacks a cell's edges in
-  ``cell_<i>/edges/<op>``)."""
+  ``cell_<i>/edges/<op>`` and a stage's identical cells in ``run_<first>_to_<last>``)."""
   paths = lambda tree: {jax.tree_util.keystr(p) for p, _ in
                         jax.tree_util.tree_flatten_with_path(tree)[0]}
   ours = paths(serialization.to_state_dict(state)['params'])
