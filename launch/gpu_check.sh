@@ -7,7 +7,7 @@
 # full size (20 cells, 36 channels, batch 96, auxiliary head) for a first and a second
 # architecture, fp32 and bf16; two epochs of the search proxy on a CIFAR-10-sized set
 # (synthetic images in the CIFAR-10 python format: speed does not depend on what they
-# show), beside the bench's steady images/s. The limits add up to 8 minutes, which fits a
+# show), beside the bench's steady images/s. The limits add up to 6 minutes, which fits a
 # 15-minute accelerator lease with time to run it again; the tabular bench and the tests
 # have their own commands (WORKSPACE.md, "GPU").
 set -u
@@ -25,11 +25,11 @@ step() {  # step NAME SECONDS COMMAND...
 }
 "$python" -c 'import jax, flax, optax; print(jax.devices(), jax.__version__, flax.__version__, optax.__version__)' > "$out/devices.txt" 2>&1
 cat "$out/devices.txt"
-step bench_darts_fp32 200 "$python" -m launch.bench_darts --layers=20 --init_channels=36 \
+step bench_darts_fp32 140 "$python" -m launch.bench_darts --layers=20 --init_channels=36 \
   --batch_size=96 --steps=5 --out="$out/bench_darts_fp32.json"
-step bench_darts_bf16 100 "$python" -m launch.bench_darts --layers=20 --init_channels=36 \
+step bench_darts_bf16 70 "$python" -m launch.bench_darts --layers=20 --init_channels=36 \
   --batch_size=96 --steps=5 --bf16 --noper_genotype --out="$out/bench_darts_bf16.json"
-step cifar_sized_set 30 "$python" -c "
+step cifar_sized_set 20 "$python" -c "
 import pickle, pathlib, numpy as np
 folder = pathlib.Path('$work/cifar10/cifar-10-batches-py'); folder.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(0)
@@ -38,7 +38,7 @@ for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
   (folder / name).write_bytes(pickle.dumps({b'data': data, b'labels': rng.integers(0, 10, 10000).tolist()}))
 "
 # Two epochs: the first one's images/s includes the compilation, the second's is the pipeline.
-step train_darts_proxy_epochs 150 "$python" -m launch.train_darts \
+step train_darts_proxy_epochs 110 "$python" -m launch.train_darts \
   --config=bananas_jax/configs/darts_train.py:proxy --config.epochs=2 \
   --config.data_dir="$work/cifar10" --config.workdir="$work/train_darts_proxy"
 cp "$work/train_darts_proxy/final.json" "$out/train_darts_proxy_epochs.json" 2>/dev/null
