@@ -148,7 +148,8 @@ def time_darts_steps(config, steps=3, second='DARTS_V2', per_genotype=True):
     load_s = time.perf_counter() - tick
   return {
       **provenance(), 'layers': config.layers, 'init_channels': config.init_channels,
-      'batch_size': config.batch_size, 'bf16': config.bf16, 'steps': steps,
+      'batch_size': config.batch_size, 'bf16': config.bf16, 'scan_cells': config.scan_cells,
+      'steps': steps,
       'params': {g: count_params(g, config.init_channels, config.layers, auxiliary=True)
                  for g in (config.genotype, second)},
       'programs': programs,

@@ -152,7 +152,7 @@ def test_depthwise_conv_and_its_gradient_equal_xla_convolution(kernel, stride, d
 
 
 def test_initial_variables_follow_flax_initialisers():
-  model = network.DartsNetwork(4, 10)  # every kind of variable, a run of cells too
+  model = network.DartsNetwork(4, 10, scan_cells=True)  # every kind of variable
   arch = SPACE.from_string('BANANAS')
   flax_init = jax.jit(lambda key: model.init(key, jnp.zeros((1, 32, 32, 3)), arch))(
       jax.random.key(0))
@@ -297,8 +297,9 @@ def test_one_program_trains_every_architecture(tmp_path):
   later steps of this small deep network amplify it). The parameters of the ops an architecture
   does not use stay as initialised (no gradient, no weight decay). Ten cells: normal
   cells (edges as a scan over every node), reduction cells (inputs at stride 2) and a run
-  of identical cells (a scan over cells)."""
-  config = tiny_config(tmp_path, layers=10, init_channels=4, auxiliary_weight=0.4)
+  of identical cells (``scan_cells``)."""
+  config = tiny_config(tmp_path, layers=10, init_channels=4, auxiliary_weight=0.4,
+                       scan_cells=True)
   images, labels = (a[:16] for a in fake_dataset(16)['train'])
   before = train.train_step._cache_size()
   states = {}

@@ -402,8 +402,8 @@ class AuxiliaryHead(nn.Module):
 
 class CellRun(nn.Module):
   """``length`` identical normal cells (a stage's after its first two), as one
-  ``lax.scan`` over their variables stacked on a leading axis (``cells_<first>_to_<last>``):
-  the program holds one cell body per stage instead of one per cell."""
+  ``lax.scan`` over their variables stacked on a leading axis: the program holds one cell
+  body per stage instead of one per cell (``DartsNetwork.scan_cells``)."""
 
   length: int
   features: int
@@ -435,14 +435,17 @@ class CellRun(nn.Module):
 
 class DartsNetwork(nn.Module):
   """Returns ``(logits, auxiliary logits or None)``; float32 logits whatever ``dtype``.
-  Variables: ``cell_<i>`` for a cell of its own, ``run_<first>_to_<last>/cells`` for
-  identical cells stacked (:class:`CellRun`)."""
+  Variables: ``cell_<i>`` per cell; with ``scan_cells``, ``run_<first>_to_<last>/cells``
+  for a stage's identical cells, stacked and run as one scan (:class:`CellRun`). The scan
+  is a trade: on the 2-core CPU at the full size it compiles in 54 s instead of 81 s and
+  steps 12-15% slower (``python -m launch.bench_darts [--scan_cells]``)."""
 
   init_channels: int = 36
   layers: int = 20
   auxiliary: bool = True
   num_classes: int = 10
   dtype: Any = jnp.float32  # bfloat16: activations and convs in bf16, parameters in fp32
+  scan_cells: bool = False
 
   @nn.compact
   def __call__(self, images, arch, train=False, drop_rate=0.0):
@@ -452,7 +455,8 @@ class DartsNetwork(nn.Module):
     s0 = s1 = x
     reductions = reduction_cells(self.layers)
     aux_logits = None
-    for first, last in cell_runs(self.layers):
+    runs = cell_runs(self.layers) if self.scan_cells else [(i, i) for i in range(self.layers)]
+    for first, last in runs:
       c = 2 * c if first in reductions else c
       if first == last:
         s0, s1 = s1, Cell(c, first in reductions, first - 1 in reductions, self.dtype,

@@ -70,7 +70,8 @@ class Recipe(NamedTuple):
 def make_model(config):
   """The network of ``config``'s size; the architecture is an argument of every step."""
   return network.DartsNetwork(config.init_channels, config.layers, config.auxiliary_weight > 0,
-                              dtype=jnp.bfloat16 if config.bf16 else jnp.float32)
+                              dtype=jnp.bfloat16 if config.bf16 else jnp.float32,
+                              scan_cells=config.scan_cells)
 
 
 def make_recipe(config, steps_per_epoch):

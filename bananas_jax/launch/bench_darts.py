@@ -28,6 +28,7 @@ _CHANNELS = flags.DEFINE_integer('init_channels', 36, 'Initial channels.', lower
 _BATCH = flags.DEFINE_integer('batch_size', 96, 'Batch size.', lower_bound=1)
 _STEPS = flags.DEFINE_integer('steps', 3, 'Timed steps after the compiling one.', lower_bound=1)
 _BF16 = flags.DEFINE_bool('bf16', False, 'bfloat16 activations.')
+_SCAN_CELLS = flags.DEFINE_bool('scan_cells', False, "A stage's identical cells as one scan.")
 _CONCURRENT = flags.DEFINE_integer('concurrent', 0, 'Also time this many trainings at once, '
                                    'one per device group (0: not).', lower_bound=0)
 
@@ -36,7 +37,7 @@ def main(argv):
   del argv
   config = darts_train.get_config('proxy')
   config.update(genotype=_GENOTYPE.value, layers=_LAYERS.value, init_channels=_CHANNELS.value,
-                batch_size=_BATCH.value, bf16=_BF16.value)
+                batch_size=_BATCH.value, bf16=_BF16.value, scan_cells=_SCAN_CELLS.value)
   report = timing.time_darts_steps(config, _STEPS.value, _SECOND.value, _PER_GENOTYPE.value)
   if _CONCURRENT.value:
     report['concurrent'] = timing.time_concurrent_darts_trainings(config, _CONCURRENT.value,
