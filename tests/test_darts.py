@@ -152,7 +152,7 @@ def test_depthwise_conv_and_its_gradient_equal_xla_convolution(kernel, stride, d
 
 
 def test_initial_variables_follow_flax_initialisers():
-  model = network.DartsNetwork(4, 10, scan_cells=True)  # every kind of variable
+  model = network.DartsNetwork(16, 1)  # one (reduction) cell: every kind of variable
   arch = SPACE.from_string('BANANAS')
   flax_init = jax.jit(lambda key: model.init(key, jnp.zeros((1, 32, 32, 3)), arch))(
       jax.random.key(0))
@@ -334,7 +334,8 @@ def test_one_program_trains_every_architecture(tmp_path):
 def test_scanned_cells_compute_what_separate_cells_do():
   """``scan_cells`` runs a stage's identical cells as one scan over their variables stacked:
   the same function of the same variables as the cells one by one (training-mode output
-  and BatchNorm statistics; cells 8 and 9 of ten are such a run)."""
+  and BatchNorm statistics; cells 8 and 9 of ten are such a run). Their initial values
+  are drawn with each cell's own fan-in."""
   arch = jnp.asarray(SPACE.from_string('BANANAS'))
   x = jax.random.normal(jax.random.key(0), (4, 32, 32, 3))
   separate, scanned = (network.DartsNetwork(4, 10, auxiliary=False, scan_cells=scan)
@@ -348,8 +349,11 @@ def test_scanned_cells_compute_what_separate_cells_do():
 
   variables = train.initial_variables(network.variable_shapes(separate), seed=0)
   restacked = {kind: stacked(tree) for kind, tree in variables.items()}
-  assert (jax.tree.structure(restacked) ==
-          jax.tree.structure(network.variable_shapes(scanned)))
+  drawn = train.initial_variables(network.variable_shapes(scanned), seed=0)
+  assert jax.tree.structure(restacked) == jax.tree.structure(drawn)
+  for a, b in zip(*(jax.tree.leaves(v['params']['run_8_to_9']) for v in (restacked, drawn))):
+    assert a.shape == b.shape and (np.std(a) == np.std(b) == 0 or
+                                   abs(np.std(b) / np.std(a) - 1) < 0.2)
   outputs = [jax.jit(lambda v, model=model: model.apply(
       v, x, arch, train=True, drop_rate=0.0, rngs={'dropout': jax.random.key(1)},
       mutable=['batch_stats']))(v) for model, v in ((separate, variables), (scanned, restacked))]
