@@ -331,6 +331,7 @@ def test_one_program_trains_every_architecture(tmp_path):
   assert train.train_step._cache_size() == before + 1
 
 
+@pytest.mark.slow
 def test_scanned_cells_compute_what_separate_cells_do():
   """``scan_cells`` runs a stage's identical cells as one scan over their variables stacked:
   the same function of the same variables as the cells one by one (training-mode output
