@@ -11,6 +11,7 @@ input and op) and path (one feature per op sequence from an input node to the ce
 
 import ast
 import dataclasses
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -231,15 +232,21 @@ class DartsSpace:
     return (f"Genotype(normal={g['normal']}, normal_concat=[2, 3, 4, 5], "
             f"reduce={g['reduce']}, reduce_concat=[2, 3, 4, 5])")
 
+  # CPython 3.11's parser is not safe in threads: concurrent ast.parse calls raised
+  # "SystemError: AST constructor recursion depth mismatch" when the DARTS search's
+  # trainings (threads) each parsed their genotype.
+  _PARSING = threading.Lock()
+
   def from_string(self, text):
     """Parses DARTS genotype text (``Genotype(normal=[...], ..., reduce=[...], ...)``, as
     :meth:`to_string` writes it and DARTS code prints it), or a name in :data:`GENOTYPES`."""
     if text in GENOTYPES:
       return self.from_genotype(GENOTYPES[text])
     try:
-      call = ast.parse(text.strip(), mode='eval').body
-      cells = {k.arg: ast.literal_eval(k.value) for k in call.keywords
-               if k.arg in ('normal', 'reduce')}
+      with self._PARSING:
+        call = ast.parse(text.strip(), mode='eval').body
+        cells = {k.arg: ast.literal_eval(k.value) for k in call.keywords
+                 if k.arg in ('normal', 'reduce')}
       if set(cells) != {'normal', 'reduce'}:
         raise ValueError
     except (AttributeError, ValueError, SyntaxError, TypeError):
