@@ -74,13 +74,6 @@ def fit_predict_mean(model, key, x_train, y_train, mask, x_test):
   return model.predict(model.fit(key, x_train, y_train, mask), x_test)[0]
 
 
-@functools.partial(jax.jit, static_argnames='model')
-def gp_predict_mean(model, x_train, y_train, mask, x_test):
-  """The GP's posterior mean from L1 distances between path encodings."""
-  return model.posterior(gp.binary_l1_distances(x_train, x_train),
-                         gp.binary_l1_distances(x_train, x_test), y_train, mask)[0]
-
-
 def _tree_model(name):
   """A fresh host-side regressor at its library's defaults; a clear error without the extra."""
   try:
@@ -100,8 +93,6 @@ def _predict_over_seeds(name, model, keys, x_train, y_train, mask, x_test):
     n = int(np.asarray(mask[0]).sum())
     return np.stack([_tree_model(name).fit(np.asarray(xt[:n]), np.asarray(yt[:n]))
                      .predict(np.asarray(xs)) for xt, yt, xs in zip(x_train, y_train, x_test)])
-  if name == 'gp':
-    return jax.vmap(functools.partial(gp_predict_mean, model))(x_train, y_train, mask, x_test)
   if name == 'ensemble':
     return jax.vmap(functools.partial(fit_predict, model))(
         keys, x_train, y_train, mask, x_test).mean(axis=1)

@@ -36,7 +36,8 @@ def test_the_paper_comparison_builds_every_row_of_the_table_on_both_benchmarks()
   config = paper_comparison.get_config()
   _, algorithms = experiment.build(config)
   assert list(algorithms) == list(paper_comparison.ALGORITHMS)
-  assert algorithms['nasbot'].distance == 'nasbot'
+  assert algorithms['nasbot'].encoding == 'nasbot'
+  assert algorithms['nasbot'].predictor.distance == 'l1'
   assert len(sweep.grid_points(config)) == 3 and config.trials == 100
   config = paper_comparison.get_config('nasbench101')
   assert config.search_space == 'nasbench101' and sweep.grid_points(config) == [[]]

@@ -187,16 +187,6 @@ def test_bananas_trains_the_best_of_its_screened_pool_at_full_fidelity():
     np.testing.assert_array_equal(out.val_error[trial, 20:], multi.full.val_error[rows[20:]])
 
 
-@pytest.mark.slow  # compiles a search end to end
-def test_a_trial_alone_equals_the_same_trial_in_a_batch():
-  multi = benchmarks.load_multifidelity('nasbench201', 'cifar10', 200)
-  algorithm = search.make('asha', multi.full.space, 30, {'fidelities': [12, 200]})
-  batch = search.run_trials(algorithm, multi, [0, 1, 2, 3, 4])
-  alone = search.run_trials(algorithm, multi, [3])
-  for field in ('archs', 'val_error', 'train_time', 'epochs'):
-    np.testing.assert_array_equal(getattr(batch, field)[3], getattr(alone, field)[0])
-
-
 @pytest.mark.parametrize('fidelities,message', [
     ([50, 200], r'fidelities \(50, 200\) do not fit the benchmark: give two or more of its '
                 r'epochs \(12, 200\), ascending, ending with 200'),

@@ -6,66 +6,8 @@ import pytest
 from bananas_jax import search, spaces
 from bananas_jax.benchmarks import nasbench201
 from bananas_jax.predictors import gp
-from bananas_jax.search import runner
 
 SPACE = spaces.make('nasbench201')
-# Small settings per algorithm, so every check runs in seconds.
-SMALL = {
-    'dngo': {'k': 5, 'predictor': {'epochs': 20, 'last_layer': {'grid_size': 5}}},
-    'bohamiann': {'k': 5, 'predictor': {'num_steps': 300, 'num_burn_in_steps': 100,
-                                        'keep_every': 50}},
-    'bonas': {'k': 10, 'predictor': {'epochs': 3, 'width': 8, 'linear_width': 4,
-                                     'last_layer': {'grid_size': 3}}},
-    'gcn_predictor': {'num_init': 20, 'k': 10, 'num_random': 100,
-                      'predictor': {'epochs': 3, 'width': 8, 'linear_width': 4}},
-    'npenas': {'k': 5, 'predictor': {'epochs': 20}},
-    'alphax': {'num_rollouts': 20, 'predictor': {'epochs': 10}},
-    'evolution': {},
-    'local_search': {},
-    'gp_bo': {'k': 5},
-    'reinforce': {'k': 5},
-    'tpe': {'k': 5, 'num_init': 10},
-}
-# BANANAS' loop with other models: test_search_bananas.py steps through that loop.
-BANANAS_LOOP = ('dngo', 'bohamiann', 'bonas', 'gcn_predictor', 'npenas')
-DEDUPLICATES = ('evolution', 'local_search', 'gp_bo', 'tpe', 'alphax', *BANANAS_LOOP)
-
-
-# The model-fitting ones compile a fit per step: the slow tier.
-@pytest.mark.parametrize('name', [
-    pytest.param(n, marks=pytest.mark.slow) if n in (*BANANAS_LOOP, 'alphax') else n
-    for n in sorted(SMALL)])
-def test_exact_queries_alone_equals_batch(cifar10, name):
-  """Two compilations (batches of 6 and 4 after padding) ask the same: a trial's queries
-  depend on its seed alone, so it is deterministic too."""
-  queries = 20 if name == 'alphax' else 30  # AlphaX steps one query at a time
-  algo = search.make(name, SPACE, queries, SMALL[name])
-  batch = search.run_trials(algo, cifar10, [0, 1, 2, 3, 4])
-  alone = search.run_trials(algo, cifar10, [3])
-  assert batch.rows.shape == (5, queries)
-  np.testing.assert_array_equal(batch.rows[3], alone.rows[0])
-  if name in DEDUPLICATES:
-    assert all(len(set(r.tolist())) == queries for r in batch.rows)
-
-
-@pytest.mark.parametrize('name', [
-    pytest.param(n, marks=pytest.mark.slow) if n == 'alphax' else n
-    for n in sorted(set(SMALL) - set(BANANAS_LOOP))])
-def test_step_by_step_equals_the_runner(cifar10, name):
-  algo = search.make(name, SPACE, 20, SMALL[name])
-  init_key, step_root = runner.trial_keys([7])
-  state = algo.init(init_key[0])
-  ask = jax.jit(algo.ask, static_argnames='initial')
-  tell = jax.jit(algo.tell)
-  rows = []
-  for i in range(search.num_steps(algo)):
-    ask_key, query_key = jax.random.split(jax.random.fold_in(step_root[0], i))
-    archs = ask(ask_key, state, initial=i == 0)
-    evaluation = cifar10.query(query_key, archs)
-    state = tell(state, archs, evaluation.val_error)
-    rows.extend(np.asarray(evaluation.row).tolist())
-  np.testing.assert_array_equal(rows, search.run_trials(algo, cifar10, [7]).rows[0])
-
 
 @pytest.mark.slow
 def test_evolution_local_search_and_tpe_beat_random_search(cifar10):
@@ -109,11 +51,11 @@ def test_gp_posterior_matches_numpy_and_ignores_padding():
   y = np.linspace(8, 14, 12)
   model = gp.GaussianProcess(noise=1e-2)
   ref_mean, ref_std = numpy_posterior(d[:8, :8], d[:8, 8:], y[:8], 3.0, 1.5, 1e-2)
-  pad = lambda a, value: np.pad(a, [(0, 4)] + [(0, 0)] * (a.ndim - 1), constant_values=value)
-  d_train = pad(pad(d[:8, :8], 7.0).T, 7.0).T  # 4 padded rows and columns of junk
-  mean, std = model.posterior(jnp.asarray(d_train, jnp.float32),
-                              jnp.asarray(pad(d[:8, 8:], 7.0), jnp.float32),
-                              jnp.asarray(pad(y[:8], np.inf), jnp.float32), jnp.arange(12) < 8)
+  x_train = np.concatenate([x[:8], np.ones((4, x.shape[1]))])  # 4 padded rows of junk
+  y_train = np.pad(y[:8], (0, 4), constant_values=np.inf)
+  params = model.fit(None, jnp.asarray(x_train, jnp.float32), jnp.asarray(y_train, jnp.float32),
+                     jnp.arange(12) < 8)
+  mean, std = model.predict(params, jnp.asarray(x[8:], jnp.float32))
   np.testing.assert_allclose(mean, ref_mean, rtol=1e-4)
   np.testing.assert_allclose(std, ref_std, rtol=1e-3, atol=1e-4)
 
@@ -141,7 +83,13 @@ def test_reinforce_policy_learns_toward_better_cells(cifar10):
 
 
 @pytest.mark.parametrize('name,settings,message', [
-    ('gp_bo', {'distance': 'graph'}, "unknown distance 'graph'; accepted: path"),
+    ('gp_bo', {'distance': 'path'}, "setting 'distance' of gp_bo is now called 'encoding'"),
+    ('gp_bo', {'predictor': {'distance': 'cosine'}},
+     "gp: unknown distance 'cosine'; accepted: hamming, edits, l1"),
+    ('gp_bo', {'encoding': 'nasbot'}, "gp_bo: encoding 'nasbot' with predictor.distance "
+     "'hamming'; nasbot features take the distance 'l1'"),
+    ('bohamiann', {'predictor': {'num_steps': 10}},
+     "setting 'num_steps' of bohamiann.predictor is now called 'num_sghmc_steps'"),
     ('gp_bo', {'acq_fn': 'ts'}, "acq_fn 'ts' needs an ensemble's members"),
     ('evolution', {'tournament_size': 0}, 'tournament_size must be at least 1'),
     ('local_search', {'k': 5}, "unknown setting 'k' for local_search"),
@@ -191,7 +139,9 @@ def test_cholesky_and_solves_match_numpy():
 @pytest.mark.parametrize('name', ['bonas', 'alphax'])
 def test_the_competitors_search_the_darts_space(name):
   darts = spaces.make('darts')
-  settings = dict(SMALL[name], num_init=10, k=10) if name in BANANAS_LOOP else SMALL[name]
+  settings = {'bonas': {'predictor': {'epochs': 3, 'width': 8, 'linear_width': 4,
+                                      'last_layer': {'grid_size': 3}}},
+              'alphax': {'num_rollouts': 20, 'predictor': {'epochs': 10}}}[name]
   algo = search.make(name, darts, 30, settings)
   state = algo.init(jax.random.key(0))
   ask, tell = jax.jit(algo.ask, static_argnames='initial'), jax.jit(algo.tell)

@@ -1,4 +1,4 @@
-"""BANANAS (and local search, regularized evolution) as an Optuna sampler.
+"""BANANAS (and every other single-fidelity search of this project) as an Optuna sampler.
 
     sampler = BananasSampler({'op': ['conv3x3', 'conv5x5', 'mbconv'], 'width': [16, 32, 64]})
     study = optuna.create_study(sampler=sampler, storage='sqlite:///study.db')
@@ -56,7 +56,9 @@ from bananas_jax import history as history_lib
 from bananas_jax import search, spaces
 from bananas_jax.search import runner
 
-ALGORITHMS = ('bananas', 'bananas_plus', 'local_search', 'evolution')
+# A sampler answers one trial at one fidelity: it runs the single-fidelity searches.
+ALGORITHMS = tuple(name for name, cls in search.ALGORITHMS.items()
+                   if not search.is_multi_fidelity(cls))
 MODES = ('async', 'sync')
 SLOT = 'bananas:slot'  # system attribute: the schedule slot a sync trial evaluates
 HANDOVER = 'bananas:handover'  # system attribute of a queued trial that took over a slot
@@ -215,16 +217,14 @@ class BananasSampler(optuna.samplers.BaseSampler):
 
   def _set_space(self, space):
     settings = dict(self.settings)
-    cls = search.ALGORITHMS[self.algorithm_name]
-    encoding = next((f.default for f in cls.__dataclass_fields__.values()
-                     if f.name == 'encoding'), None)
+    defaults = search.default_settings(self.algorithm_name)
+    encoding = defaults.get('encoding')
     if encoding is not None and 'encoding' not in settings and encoding not in space.encodings:
       settings['encoding'] = space.encodings[0]
     total = self.total_queries
     if self.mode == 'async':  # a history capacity only: rounded up to a whole schedule
-      fields = cls.__dataclass_fields__
-      num_init = settings.get('num_init', fields['num_init'].default)
-      k = settings.get('k', fields['k'].default)
+      num_init = settings.get('num_init', defaults['num_init'])
+      k = settings.get('k', defaults.get('k', 1))  # local search: 1, not a setting
       total = num_init + k * -(-max(total - num_init, 0) // k)
     algorithm = search.make(self.algorithm_name, space, total, settings)
     self._model = _Model(space, algorithm, self.seed)

@@ -6,7 +6,7 @@ Defaults are pybnn's (the implementation the BANANAS comparison ran) with the ch
 comparison asked of it: 3 tanh layers of 50 units, a linear output and a learned noise
 log-variance (initialised at log 1e-3), weights drawn from N(0, 1 / fan_in) and zero biases;
 the Gaussian negative log likelihood of batches of 20, inputs and targets normalised to
-zero mean and unit variance; 10,000 sampler steps in all, the first 1,000 a burn-in that
+zero mean and unit variance; 10,000 SGHMC steps in all, the first 1,000 a burn-in that
 adapts the sampler's preconditioner, then a network kept every 50 steps (179 networks);
 ``learning_rate`` 1e-2 (its square root is the sampler's step), momentum decay 0.05.
 
@@ -21,12 +21,14 @@ that are finite: a chain on a few points can diverge part-way.
 """
 
 import dataclasses
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from bananas_jax.predictors.dngo import masked_moments
+from bananas_jax.predictors.base import check_at_least_one
+from bananas_jax.predictors.training import masked_moments
 
 
 class NoisyNet(nn.Module):
@@ -49,9 +51,10 @@ class NoisyNet(nn.Module):
 class BOHAMIANN:
   """BOHAMIANN with pybnn's network and sampler; every field is a config field."""
 
+  reads_graph: ClassVar[bool] = False
   num_layers: int = 3
   width: int = 50
-  num_steps: int = 10000  # every sampler step, burn-in included
+  num_sghmc_steps: int = 10000  # every sampler step, burn-in included
   num_burn_in_steps: int = 1000
   keep_every: int = 50
   learning_rate: float = 1e-2
@@ -59,11 +62,9 @@ class BOHAMIANN:
   batch_size: int = 20
 
   def __post_init__(self):
-    for name in ('num_layers', 'width', 'keep_every', 'batch_size'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'bohamiann: {name} must be at least 1, got {getattr(self, name)}')
+    check_at_least_one('bohamiann', self, 'num_layers', 'width', 'keep_every', 'batch_size')
     if self.num_samples < 1:
-      raise ValueError(f'bohamiann: num_steps ({self.num_steps}) must leave at least one '
+      raise ValueError(f'bohamiann: num_sghmc_steps ({self.num_sghmc_steps}) must leave at least one '
                        f'network after num_burn_in_steps ({self.num_burn_in_steps}) + '
                        f'keep_every ({self.keep_every})')
     if not 0 < self.mdecay < 1:
@@ -71,7 +72,7 @@ class BOHAMIANN:
 
   @property
   def num_samples(self):
-    return (self.num_steps - 1 - self.num_burn_in_steps) // self.keep_every
+    return (self.num_sghmc_steps - 1 - self.num_burn_in_steps) // self.keep_every
 
   @property
   def module(self):

@@ -13,6 +13,7 @@ where a sampler would add thousands of sequential steps to every fit.
 """
 
 import dataclasses
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
@@ -21,7 +22,8 @@ import numpy as np
 import optax
 
 from bananas_jax.predictors import gp
-from bananas_jax.predictors.ensemble import fit_masked
+from bananas_jax.predictors.base import check_at_least_one
+from bananas_jax.predictors.training import fit_masked, masked_moments
 
 
 class FeatureNet(nn.Module):
@@ -54,14 +56,6 @@ def blr_posterior(phi, y, mask, alpha, beta):
   return m, low, log_evidence
 
 
-def masked_moments(v, mask):
-  """Mean and standard deviation over the masked rows (a zero spread becomes 1)."""
-  rows = mask.reshape(mask.shape + (1,) * (v.ndim - 1))
-  mean = jnp.sum(jnp.where(rows, v, 0.0), axis=0) / jnp.sum(mask)
-  std = jnp.sqrt(jnp.sum(jnp.where(rows, v - mean, 0.0) ** 2, axis=0) / jnp.sum(mask))
-  return mean, jnp.where(std > 0, std, 1.0)
-
-
 @dataclasses.dataclass(frozen=True)
 class BayesianLastLayer:
   """A Bayesian linear regression over a network's last hidden layer and a constant, its
@@ -72,8 +66,7 @@ class BayesianLastLayer:
   grid_size: int = 13  # points per precision: half a decade apart
 
   def __post_init__(self):
-    if self.grid_size < 1:
-      raise ValueError(f'last_layer: grid_size must be at least 1, got {self.grid_size}')
+    check_at_least_one('last_layer', self, 'grid_size')
 
   def fit(self, phi, y, mask):
     """The posterior at the evidence-maximising precisions (``phi`` without the constant)."""
@@ -103,6 +96,7 @@ def with_constant(phi):
 class DNGO:
   """DNGO with pybnn's network and training defaults; every field is a config field."""
 
+  reads_graph: ClassVar[bool] = False
   num_layers: int = 3
   width: int = 50
   learning_rate: float = 0.01
@@ -111,9 +105,7 @@ class DNGO:
   last_layer: BayesianLastLayer = BayesianLastLayer()
 
   def __post_init__(self):
-    for name in ('num_layers', 'width', 'epochs', 'batch_size'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'dngo: {name} must be at least 1, got {getattr(self, name)}')
+    check_at_least_one('dngo', self, 'num_layers', 'width', 'epochs', 'batch_size')
 
   @property
   def module(self):

@@ -5,20 +5,21 @@ output, Glorot-uniform kernels and zero biases, mean absolute error on the raw t
 (validation error in %), Adam (0.01, 0.9, 0.99, Keras' epsilon 1e-7), batch 32, 150
 epochs reshuffled every epoch, 5 members from independent initialisations.
 
-The training set lives in fixed-capacity arrays with a mask. The real points must come
-first (as in a query history); an epoch is one pass over them in shuffled batches of
-``batch_size`` real points, padding never reaches a loss or a gradient, and the shuffle
-of point ``i`` depends only on ``i``, so a fit inside a capacity-150 buffer is the same
-computation as a fit on the real points alone.
+The training set is a masked fixed-capacity buffer (:mod:`bananas_jax.predictors.base`),
+trained on by :func:`bananas_jax.predictors.training.fit_masked`.
 """
 
 import dataclasses
 import functools
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
+
+from bananas_jax.predictors.base import check_at_least_one
+from bananas_jax.predictors.training import fit_masked
 
 LOSSES = ('mae', 'mse', 'mape')
 
@@ -44,61 +45,11 @@ def _pointwise_loss(name, pred, target):
   return 100.0 * jnp.abs((pred - target) / target)  # mape
 
 
-def epoch_steps(mask, batch_size):
-  """Updates per epoch of :func:`fit_masked`: batches of the real points, the last partial."""
-  return (jnp.sum(mask) + batch_size - 1) // batch_size
-
-
-def fit_masked(key, module, optimizer, pointwise_loss, x, y, mask, epochs, batch_size):
-  """``module``'s parameters trained from a fresh initialisation on the masked points of a
-  fixed-capacity buffer (the real points first): ``epochs`` passes in shuffled batches of
-  ``batch_size`` real points, ``pointwise_loss(pred, target)`` averaged over each batch.
-  Each batch gets its own ``'dropout'`` key; ``optimizer`` may schedule its learning rate
-  by update count (:func:`epoch_steps` updates per epoch)."""
-  init_key, shuffle_key = jax.random.split(key)
-  dropout_key = jax.random.fold_in(init_key, 1)  # for modules with dropout; others ignore it
-  # Padding may hold anything (a history pads with +inf); make it finite and non-zero
-  # (mape divides by it) so that its zero weight gives exactly zero loss and gradient.
-  x = jnp.where(mask.reshape(mask.shape + (1,) * (x.ndim - 1)), x, 0.0)
-  y = jnp.where(mask, y, 1.0)
-  params = module.init(init_key, x[:1])['params']
-  opt_state = optimizer.init(params)
-  capacity, bs = x.shape[0], batch_size
-  num_real = jnp.sum(mask)
-  num_batches = epoch_steps(mask, bs)
-  padded = -(-capacity // bs) * bs  # whole batches over the buffer, so slices never clip
-  point_ids = jnp.arange(capacity)
-
-  def loss_fn(params, xb, yb, wb, batch_key):
-    pred = module.apply({'params': params}, xb, rngs={'dropout': batch_key})
-    return jnp.sum(wb * pointwise_loss(pred, yb)) / jnp.sum(wb)
-
-  def epoch(e, carry):
-    params, opt_state = carry
-    epoch_key = jax.random.fold_in(shuffle_key, e)
-    draw = jax.vmap(lambda i: jax.random.uniform(jax.random.fold_in(epoch_key, i)))(point_ids)
-    order = jnp.argsort(jnp.where(mask, draw, jnp.inf))  # real points first, shuffled
-    order = jnp.pad(order, (0, padded - capacity))
-
-    def batch(b, carry):
-      params, opt_state = carry
-      idx = jax.lax.dynamic_slice_in_dim(order, b * bs, bs)
-      weight = ((b * bs + jnp.arange(bs)) < num_real).astype(x.dtype)
-      batch_key = jax.random.fold_in(jax.random.fold_in(dropout_key, e), b)
-      grads = jax.grad(loss_fn)(params, x[idx], y[idx], weight, batch_key)
-      updates, opt_state = optimizer.update(grads, opt_state, params)
-      return optax.apply_updates(params, updates), opt_state
-
-    return jax.lax.fori_loop(0, num_batches, batch, (params, opt_state))
-
-  params, _ = jax.lax.fori_loop(0, epochs, epoch, (params, opt_state))
-  return params
-
-
 @dataclasses.dataclass(frozen=True)
 class MetaNetEnsemble:
   """An ensemble of :class:`MetaNet`; parameters carry a leading member axis."""
 
+  reads_graph: ClassVar[bool] = False
   num_ensemble: int = 5
   num_layers: int = 10
   width: int = 20
@@ -112,9 +63,8 @@ class MetaNetEnsemble:
   def __post_init__(self):
     if self.loss not in LOSSES:
       raise ValueError(f'unknown loss {self.loss!r}; accepted: {", ".join(LOSSES)}')
-    for name in ('num_ensemble', 'num_layers', 'width', 'epochs', 'batch_size'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'{name} must be at least 1, got {getattr(self, name)}')
+    check_at_least_one('ensemble', self, 'num_ensemble', 'num_layers', 'width', 'epochs',
+                       'batch_size')
 
   @property
   def module(self):

@@ -23,8 +23,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from bananas_jax.predictors.dngo import BayesianLastLayer, masked_moments
-from bananas_jax.predictors.ensemble import epoch_steps, fit_masked
+from bananas_jax.predictors.base import check_at_least_one
+from bananas_jax.predictors.dngo import BayesianLastLayer
+from bananas_jax.predictors.training import epoch_steps, fit_masked, masked_moments
 
 
 def _row_normalised(adjacency):
@@ -86,9 +87,8 @@ class GCN:
   chunk: int = 250  # graphs scored at once (memory, not results)
 
   def __post_init__(self):
-    for name in ('num_layers', 'width', 'linear_width', 'epochs', 'batch_size', 'chunk'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'gcn: {name} must be at least 1, got {getattr(self, name)}')
+    check_at_least_one('gcn', self, 'num_layers', 'width', 'linear_width', 'epochs',
+                       'batch_size', 'chunk')
     if not 0 <= self.dropout < 1:
       raise ValueError(f'gcn: dropout must be in [0, 1), got {self.dropout}')
 

@@ -1,9 +1,10 @@
 """A Gaussian process over architectures with a distance kernel a^2 exp(-d / l^2).
 
-It works on distance matrices, so any distance between cells plugs in. The training set
-is a masked fixed-capacity buffer: padded rows are decoupled with unit diagonal and zero
-targets, so they change neither the posterior nor the likelihood. The prior mean is the
-mean of the observed targets.
+The distance is an L1 distance between encodings (``distance``: between 0/1 encodings,
+halved for one-hot ones where an edit changes two entries, or between real-valued
+features). The training set is a masked fixed-capacity buffer: padded rows are decoupled
+with unit diagonal and zero targets, so they change neither the posterior nor the
+likelihood. The prior mean is the mean of the observed targets.
 
 The Cholesky factorisation and the triangular solves are written as JAX loops rather than
 LAPACK calls: with several CPU devices (the runner's split of trials across cores), XLA's
@@ -12,9 +13,15 @@ little.
 """
 
 import dataclasses
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
+
+# How encodings are compared: 'hamming' counts the entries two 0/1 encodings differ in
+# (paths not shared), 'edits' halves that for one-hot encodings (an edit of the adjacency
+# encoding changes two entries), 'l1' is the L1 distance of real-valued features (nasbot).
+DISTANCES = ('hamming', 'edits', 'l1')
 
 
 def cholesky(a):
@@ -66,12 +73,26 @@ class GaussianProcess:
   """Fixed hyperparameters by default (the original's l 3, a 1.5, noise 1e-5); with
   ``fit_hypers`` the (l, a) pair of the grid with the highest marginal likelihood."""
 
+  reads_graph: ClassVar[bool] = False
+  distance: str = 'hamming'
   length_scale: float = 3.0
   amplitude: float = 1.5
   noise: float = 1e-5
   fit_hypers: bool = False
   length_scale_grid: tuple[float, ...] = (1.0, 2.0, 3.0, 5.0, 8.0)
   amplitude_grid: tuple[float, ...] = (0.5, 1.5, 5.0, 15.0)
+
+  def __post_init__(self):
+    if self.distance not in DISTANCES:
+      raise ValueError(f'gp: unknown distance {self.distance!r}; accepted: '
+                       f'{", ".join(DISTANCES)}')
+
+  def distances(self, xa, xb):
+    """``[Na, Nb]`` distances between the rows of two encodings."""
+    if self.distance == 'l1':
+      return l1_distances(xa, xb)
+    d = binary_l1_distances(xa, xb)
+    return d / 2 if self.distance == 'edits' else d
 
   def _solve(self, d_train, y, mask, length_scale, amplitude):
     """Cholesky factor, centred targets' weights, prior mean and log marginal likelihood."""
@@ -98,14 +119,23 @@ class GaussianProcess:
     best = jnp.argmax(jnp.where(jnp.isfinite(log_ml), log_ml, -jnp.inf))
     return ls[best], amp[best]
 
-  def posterior(self, d_train, d_cross, y, mask):
-    """Posterior mean and standard deviation at test points, from the distances among the
-    training points ``d_train[N, N]`` and to the test points ``d_cross[N, T]``."""
+  def fit(self, key, x, y, mask):
+    """The posterior's pieces: the hyperparameters, the Cholesky factor of the training
+    kernel and the centred targets' weights (``key`` unused: the fit is exact)."""
+    del key
+    d_train = self.distances(x, x)
     length_scale, amplitude = self.hypers(d_train, y, mask)
     chol, alpha, prior_mean, _ = self._solve(d_train, y, mask, length_scale, amplitude)
-    k_cross = amplitude**2 * jnp.exp(-d_cross / length_scale**2)
-    k_cross = jnp.where(mask[:, None], k_cross, 0.0)
-    mean = prior_mean + k_cross.T @ alpha
-    v = solve_lower(chol, k_cross)
+    return {'x': x, 'mask': mask, 'chol': chol, 'alpha': alpha, 'prior_mean': prior_mean,
+            'length_scale': length_scale, 'amplitude': amplitude}
+
+  def predict(self, params, x):
+    """Posterior mean and standard deviation at ``x``."""
+    amplitude = params['amplitude']
+    k_cross = amplitude**2 * jnp.exp(-self.distances(params['x'], x)
+                                     / params['length_scale']**2)
+    k_cross = jnp.where(params['mask'][:, None], k_cross, 0.0)
+    mean = params['prior_mean'] + k_cross.T @ params['alpha']
+    v = solve_lower(params['chol'], k_cross)
     var = amplitude**2 - jnp.sum(v * v, axis=0)
     return mean, jnp.sqrt(jnp.maximum(var, 0.0))

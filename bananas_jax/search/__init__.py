@@ -1,5 +1,8 @@
 """Search algorithms by name; each is built from its own section of the run config.
 
+Every algorithm declares its ``name`` once, as a class variable; :data:`ALGORITHMS` maps
+those names to the classes. A new algorithm is one more class in that tuple.
+
 ``default_settings(name)`` is that section with every field at its default (configs are
 made from it, so each default is written once, in the algorithm's dataclass); a field
 holding a dataclass (``bananas.predictor``) is a nested section.
@@ -7,6 +10,7 @@ holding a dataclass (``bananas.predictor``) is a nested section.
 
 import dataclasses
 
+from bananas_jax.predictors import BOHAMIANN
 from bananas_jax.search.alphax import AlphaX
 from bananas_jax.search.asha import Asha
 from bananas_jax.search.bananas import Bananas, BananasPlus, BananasPrefilter
@@ -17,20 +21,20 @@ from bananas_jax.search.local_search import LocalSearch
 from bananas_jax.search.bohb import Bohb
 from bananas_jax.search.model_based import Bohamiann, Bonas, Dngo, GcnPredictor, Npenas
 from bananas_jax.search.multifidelity import (Hyperband, MultiFidelitySearch, SuccessiveHalving,
-                                              with_fidelities)
+                                              is_multi_fidelity, with_fidelities)
 from bananas_jax.search.random_search import RandomSearch
 from bananas_jax.search.reinforce import Reinforce
-from bananas_jax.search.runner import (TrialResults, best_by_validation, cost_trace,
-                                       is_multi_fidelity, run_trials)
+from bananas_jax.search.runner import TrialResults, best_by_validation, cost_trace, run_trials
 from bananas_jax.search.tpe import TreeParzenEstimator
 
-ALGORITHMS = {'bananas': Bananas, 'bananas_plus': BananasPlus, 'random_search': RandomSearch,
-              'evolution': RegularizedEvolution, 'local_search': LocalSearch,
-              'gp_bo': GPBayesOpt, 'reinforce': Reinforce, 'tpe': TreeParzenEstimator,
-              'dngo': Dngo, 'bohamiann': Bohamiann, 'bonas': Bonas,
-              'gcn_predictor': GcnPredictor, 'npenas': Npenas, 'alphax': AlphaX,
-              'successive_halving': SuccessiveHalving, 'hyperband': Hyperband, 'asha': Asha,
-              'bohb': Bohb, 'bananas_prefilter': BananasPrefilter}
+ALGORITHMS = {cls.name: cls for cls in (
+    Bananas, BananasPlus, RandomSearch, RegularizedEvolution, LocalSearch, GPBayesOpt,
+    Reinforce, TreeParzenEstimator, Dngo, Bohamiann, Bonas, GcnPredictor, Npenas, AlphaX,
+    SuccessiveHalving, Hyperband, Asha, Bohb, BananasPrefilter)}
+
+# Settings that were renamed: a config that still uses an old name is refused with the new.
+RENAMED_SETTINGS = {GPBayesOpt: {'distance': 'encoding'},
+                    BOHAMIANN: {'num_steps': 'num_sghmc_steps'}}
 
 
 def _settable_fields(cls):
@@ -59,6 +63,10 @@ def build_settings(cls, settings, label):
   (unset fields at their defaults), lists become tuples (hashable: algorithms are jit
   static arguments). Unknown fields are refused with the accepted ones."""
   fields = _settable_fields(cls)
+  renamed = sorted(set(settings) & set(RENAMED_SETTINGS.get(cls, {})))
+  if renamed:
+    raise ValueError(f'setting {renamed[0]!r} of {label} is now called '
+                     f'{RENAMED_SETTINGS[cls][renamed[0]]!r}')
   unknown = sorted(set(settings) - set(fields))
   if unknown:
     raise ValueError(f'unknown setting {unknown[0]!r} for {label}; accepted: '

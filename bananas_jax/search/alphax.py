@@ -30,6 +30,7 @@ import numpy as np
 
 from bananas_jax.history import History, novel, take_valid_or_fill
 from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax.predictors.base import check_at_least_one
 from bananas_jax.search.base import ModelBasedSearch, check_predictor_encoding, check_schedule
 
 
@@ -63,11 +64,10 @@ class AlphaX(ModelBasedSearch):
   predictor: MetaNetEnsemble = MetaNetEnsemble(num_ensemble=1)
 
   def __post_init__(self):
-    check_schedule(self.name, self.total_queries, self.num_init, self.k)
+    check_schedule(self)
     if self.k != 1:
       raise ValueError(f'alphax: k must be 1 (one tree search per query), got {self.k}')
-    if self.num_rollouts < 1:
-      raise ValueError(f'alphax: num_rollouts must be at least 1, got {self.num_rollouts}')
+    check_at_least_one(self.name, self, 'num_rollouts')
     if self.exploration < 0:
       raise ValueError(f'alphax: exploration must be non-negative, got {self.exploration}')
     self.space.encoding_dim(self.encoding, self.cutoff)  # refuses unknown encodings

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 
 from bananas_jax import spaces
 from bananas_jax.history import ranks_among, sample_new
+from bananas_jax.predictors.base import check_at_least_one
 from bananas_jax.search.multifidelity import Evaluations, MultiFidelitySearch, check_common
 
 
@@ -48,8 +49,7 @@ class Asha(MultiFidelitySearch):
 
   def __post_init__(self):
     check_common(self.name, self.total_queries, self.eta)
-    if self.num_workers < 1:
-      raise ValueError(f'{self.name}: num_workers must be at least 1, got {self.num_workers}')
+    check_at_least_one(self.name, self, 'num_workers')
 
   def plan(self):
     return [Job()] * self.total_queries

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 from bananas_jax import acquisition, spaces
 from bananas_jax.history import History
 from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax.predictors.base import check_at_least_one
 from bananas_jax.search.base import ModelBasedSearch, check_predictor_encoding, check_schedule
 from bananas_jax.search.multifidelity import MultiFidelitySearch, Rung
 
@@ -47,7 +48,7 @@ class Bananas(ModelBasedSearch):
   predictor: MetaNetEnsemble = MetaNetEnsemble()
 
   def __post_init__(self):
-    check_schedule(self.name, self.total_queries, self.num_init, self.k)
+    check_schedule(self)
     self.space.encoding_dim(self.encoding, self.cutoff)  # refuses unknown encodings
     check_predictor_encoding(self.name, self.predictor, self.encoding)
     acquisition.check_acq_fn(self.acq_fn, has_members=hasattr(self.predictor, 'predict_members'))
@@ -60,8 +61,7 @@ class Bananas(ModelBasedSearch):
     capacity = {'mutation': self.num_parents * self.num_mutations, 'random': self.num_random,
                 'mutation_random': self.num_parents * self.num_mutations + self.num_random,
                 'local_search': self.k}  # a climb's neighbourhoods; random ones fill in
-    if self.num_climb_steps < 1:
-      raise ValueError(f'num_climb_steps must be at least 1, got {self.num_climb_steps}')
+    check_at_least_one(self.name, self, 'num_climb_steps')
     if capacity[self.acq_opt] < self.k:
       raise ValueError(f'acq_opt {self.acq_opt!r} makes at most {capacity[self.acq_opt]} '
                        f'candidates, fewer than k ({self.k}); raise num_mutations or num_random')
@@ -129,8 +129,7 @@ class BananasPrefilter(MultiFidelitySearch, Bananas):
 
   def __post_init__(self):
     super().__post_init__()
-    if self.pool < 1:
-      raise ValueError(f'{self.name}: pool must be at least 1, got {self.pool}')
+    check_at_least_one(self.name, self, 'pool')
 
   def plan(self):
     low, full = self.fidelities[0], self.fidelities[-1]

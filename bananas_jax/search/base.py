@@ -5,13 +5,16 @@ vmaps it over trials; the same three calls also drive a search one step at a tim
 Python when a query is a real training (ask, train the architectures, tell).
 """
 
-from typing import Any, Protocol
+import abc
+from typing import Any, ClassVar, Protocol
 
 import jax
 import jax.numpy as jnp
 
 from bananas_jax import acquisition
 from bananas_jax.history import History, sample_new
+from bananas_jax.predictors.base import check_at_least_one
+from bananas_jax.search.multifidelity import is_multi_fidelity
 
 
 class Algorithm(Protocol):
@@ -19,9 +22,12 @@ class Algorithm(Protocol):
 
   The first ``ask`` (``initial=True``) proposes ``num_init`` architectures, every later
   one ``k``; a trial makes ``total_queries`` queries, so ``total_queries - num_init`` is a
-  multiple of ``k``.
+  multiple of ``k``. ``name`` is the algorithm's name in configs, records and
+  ``search.ALGORITHMS``; a multi-fidelity search subclasses
+  :class:`~bananas_jax.search.multifidelity.MultiFidelitySearch` instead.
   """
 
+  name: ClassVar[str]
   space: Any
   total_queries: int
   num_init: int
@@ -54,16 +60,16 @@ class HistorySearch:
     return sample_new(key, self.space, self.num_init, state.keys)
 
 
-class ModelBasedSearch(HistorySearch):
+class ModelBasedSearch(HistorySearch, abc.ABC):
   """A search that fits a model of validation error to its history and asks for the
   candidates the model scores best (BANANAS, GP-BO). After the random first batch, ``ask``
   is ``propose`` without its predictions; the runner calls ``propose`` itself to record
   how far off the model was (``predictor_mae`` in the metrics)."""
 
+  @abc.abstractmethod
   def propose(self, key: jax.Array, state: History) -> tuple[Any, jax.Array]:
     """``(k architectures, the model's predicted validation error of each)``; NaN where a
     random architecture filled in for too few new candidates."""
-    raise NotImplementedError
 
   def ask(self, key, state, initial):
     if initial:
@@ -80,26 +86,26 @@ class ModelBasedSearch(HistorySearch):
 
 def num_steps(algorithm: Algorithm) -> int:
   """How many ``ask`` calls make one trial (the initial one included)."""
-  if getattr(algorithm, 'multi_fidelity', False):
+  if is_multi_fidelity(algorithm):
     return len(algorithm.plan())
   return 1 + (algorithm.total_queries - algorithm.num_init) // algorithm.k
 
 
-def check_schedule(name: str, total_queries: int, num_init: int, k: int) -> None:
+def check_schedule(algorithm) -> None:
   """Refuses query counts that no whole number of steps reaches."""
-  if num_init < 1 or k < 1:
-    raise ValueError(f'{name}: num_init ({num_init}) and k ({k}) must be at least 1')
-  if total_queries < num_init:
-    raise ValueError(f'{name}: total_queries ({total_queries}) must be at least '
-                     f'num_init ({num_init})')
-  if (total_queries - num_init) % k:
-    raise ValueError(f'{name}: total_queries - num_init ({total_queries - num_init}) must be '
-                     f'a multiple of k ({k})')
+  name, total, num_init, k = (algorithm.name, algorithm.total_queries, algorithm.num_init,
+                              algorithm.k)
+  check_at_least_one(name, algorithm, 'num_init', 'k')
+  if total < num_init:
+    raise ValueError(f'{name}: total_queries ({total}) must be at least num_init ({num_init})')
+  if (total - num_init) % k:
+    raise ValueError(f'{name}: total_queries - num_init ({total - num_init}) must be a '
+                     f'multiple of k ({k})')
 
 
 def check_predictor_encoding(name: str, predictor, encoding: str) -> None:
   """Refuses a graph network without the 'graph' encoding, and that encoding without one."""
-  if getattr(predictor, 'reads_graph', False) != (encoding == 'graph'):
+  if predictor.reads_graph != (encoding == 'graph'):
     raise ValueError(f"{name}: encoding {encoding!r} with a {type(predictor).__name__} "
                      f"predictor; the 'graph' encoding is for graph networks (bonas, "
                      f'gcn_predictor) and only they read it')

@@ -1,13 +1,14 @@
 """Regularized evolution (Real et al. 2019) with the settings of the BANANAS comparison."""
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 
 from bananas_jax import spaces
 from bananas_jax.history import novel, take_valid_or_fill
+from bananas_jax.predictors.base import check_at_least_one
 from bananas_jax.search.base import HistorySearch, check_schedule
 
 
@@ -21,6 +22,7 @@ class RegularizedEvolution(HistorySearch):
   trial (a new random architecture if none is).
   """
 
+  name: ClassVar[str] = 'evolution'
   space: Any
   total_queries: int = 150
   num_init: int = 10
@@ -31,10 +33,8 @@ class RegularizedEvolution(HistorySearch):
   num_mutations: int = 100
 
   def __post_init__(self):
-    check_schedule('evolution', self.total_queries, self.num_init, self.k)
-    for name in ('population_size', 'tournament_size', 'num_mutations'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'evolution: {name} must be at least 1, got {getattr(self, name)}')
+    check_schedule(self)
+    check_at_least_one(self.name, self, 'population_size', 'tournament_size', 'num_mutations')
 
   def ask(self, key, state, initial):
     if initial:

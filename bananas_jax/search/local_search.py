@@ -7,7 +7,7 @@ new random architectures and continue from the best of them. One query per step.
 """
 
 import dataclasses
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -31,13 +31,14 @@ class LocalSearchState(NamedTuple):
 class LocalSearch:
   """Local search with restarts; ``k`` is 1 by construction."""
 
+  name: ClassVar[str] = 'local_search'
   space: Any
   total_queries: int = 150
   num_init: int = 10
   k: int = dataclasses.field(default=1, init=False)
 
   def __post_init__(self):
-    check_schedule('local_search', self.total_queries, self.num_init, self.k)
+    check_schedule(self)
 
   def init(self, key):
     one = spaces.take(self.space.empty(1), 0)

@@ -68,10 +68,11 @@ def with_fidelities(algorithm, available):
 
 
 class MultiFidelitySearch:
-  """Shared parts of the multi-fidelity searches (dataclasses with ``space``,
-  ``total_queries``, ``fidelities``): the state, ``tell``, and the cut of a plan."""
-
-  multi_fidelity: ClassVar[bool] = True
+  """The base that declares a search multi-fidelity, and their shared parts (dataclasses
+  with ``space``, ``total_queries``, ``fidelities``): the state, ``tell``, and the cut of a
+  plan. A multi-fidelity search's ``ask(key, state, step)`` returns ``(archs, epochs)``,
+  its ``tell(state, archs, epochs, evaluation, step)`` sees the whole evaluation, and
+  ``plan()`` lists its steps."""
 
   def init(self, key):
     del key
@@ -94,6 +95,12 @@ class MultiFidelitySearch:
         if made == self.total_queries:
           break
     return steps
+
+
+def is_multi_fidelity(algorithm) -> bool:
+  """Whether an algorithm (or its class) is a multi-fidelity search."""
+  cls = algorithm if isinstance(algorithm, type) else type(algorithm)
+  return issubclass(cls, MultiFidelitySearch)
 
 
 def check_common(name, total_queries, eta):

@@ -1,7 +1,7 @@
 """Random search: distinct uniformly random architectures, never one twice in a trial."""
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 from bananas_jax.history import sample_new
 from bananas_jax.search.base import HistorySearch, check_schedule
@@ -15,13 +15,14 @@ class RandomSearch(HistorySearch):
   distribution whatever they are.
   """
 
+  name: ClassVar[str] = 'random_search'
   space: Any
   total_queries: int = 150
   num_init: int = 10
   k: int = 10
 
   def __post_init__(self):
-    check_schedule('random_search', self.total_queries, self.num_init, self.k)
+    check_schedule(self)
 
   def ask(self, key, state, initial):
     return sample_new(key, self.space, self.num_init if initial else self.k, state.keys)

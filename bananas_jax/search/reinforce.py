@@ -12,7 +12,7 @@ in percent, Adam's scale invariance makes the step size the learning rate.
 """
 
 import dataclasses
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +34,7 @@ class ReinforceState(NamedTuple):
 class Reinforce:
   """REINFORCE; every field is a config field."""
 
+  name: ClassVar[str] = 'reinforce'
   space: Any
   total_queries: int = 150
   num_init: int = 10
@@ -42,7 +43,7 @@ class Reinforce:
   baseline_decay: float = 0.9
 
   def __post_init__(self):
-    check_schedule('reinforce', self.total_queries, self.num_init, self.k)
+    check_schedule(self)
     if not 0 <= self.baseline_decay < 1:
       raise ValueError(f'reinforce: baseline_decay must be in [0, 1), got {self.baseline_decay}')
 

@@ -17,6 +17,7 @@ import numpy as np
 from jax.sharding import Mesh, PartitionSpec as P
 
 from bananas_jax.search.base import Algorithm, ModelBasedSearch, num_steps
+from bananas_jax.search.multifidelity import is_multi_fidelity
 
 
 MIN_TRIALS_PER_DEVICE = 2  # see run_trials
@@ -33,10 +34,6 @@ class TrialResults(NamedTuple):
   rows: np.ndarray
   predicted: np.ndarray  # the model's validation error for each query; NaN without one
   epochs: np.ndarray  # the training budget of each query (multi-fidelity searches vary it)
-
-
-def is_multi_fidelity(algorithm):
-  return getattr(algorithm, 'multi_fidelity', False)
 
 
 def steps_of(algorithm):

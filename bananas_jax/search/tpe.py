@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bananas_jax.history import novel, ranks_among, take_valid_or_fill
+from bananas_jax.predictors.base import check_at_least_one
 from bananas_jax.search.base import HistorySearch, check_schedule
 
 
@@ -69,12 +70,10 @@ class TreeParzenEstimator(HistorySearch):
   full_weight_count: int = 25  # hyperopt's LF: newest queries at full weight; good-set cap
 
   def __post_init__(self):
-    check_schedule(self.name, self.total_queries, self.num_init, self.k)
+    check_schedule(self)
     if not 0 < self.gamma <= 1:
       raise ValueError(f'tpe: gamma must be in (0, 1], got {self.gamma}')
-    for name in ('num_candidates', 'full_weight_count'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'tpe: {name} must be at least 1, got {getattr(self, name)}')
+    check_at_least_one(self.name, self, 'num_candidates', 'full_weight_count')
     if self.prior_weight <= 0:
       raise ValueError(f'tpe: prior_weight must be positive, got {self.prior_weight}')
 

@@ -29,7 +29,8 @@ def get_config(benchmark='nasbench201'):
     raise ValueError(f'unknown benchmark {benchmark!r}; accepted: nasbench201, nasbench101')
   config = (nasbench201 if benchmark == 'nasbench201' else nasbench101).get_config()
   config.name = f'paper_comparison_{benchmark}'
-  config.nasbot = nasbench201.algorithm_section('gp_bo', algorithm='gp_bo', distance='nasbot')
+  config.nasbot = nasbench201.algorithm_section('gp_bo', algorithm='gp_bo', encoding='nasbot')
+  config.nasbot.predictor.distance = 'l1'
   config.algorithms = ','.join(ALGORITHMS)
   config.trials = 100
   config.trial_batch = 100
