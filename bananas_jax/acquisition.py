@@ -137,14 +137,15 @@ def mutation_random_candidates(key, space, history, num_parents=5, num_mutations
   return spaces.concat(mut, rand), jnp.concatenate([mut_ok, rand_ok])
 
 
-def local_search_candidates(key, space, history, score_fn, num_parents=5, num_steps=10):
+def local_search_candidates(key, space, history, score_fn, num_parents=5, num_climb_steps=10):
   """Hill climbing on the model's surface: from each of the ``num_parents`` best queried
   architectures, move to the best-scoring valid single-edit neighbour while that improves
-  on the current one, at most ``num_steps`` moves; every neighbour looked at is a candidate.
+  on the current one, at most ``num_climb_steps`` moves; every neighbour looked at is a
+  candidate.
 
   ``score_fn(archs) -> float32[B]`` (lower is better) is the surface climbed, e.g. the
-  ensemble's mean prediction. Returns ``(archs[num_steps * num_parents * N], valid)``: the
-  valid ones are new and distinct, ready for the acquisition function to rank.
+  ensemble's mean prediction. Returns ``(archs[num_climb_steps * num_parents * N], valid)``:
+  the valid ones are new and distinct, ready for the acquisition function to rank.
   """
   del key  # the climb is deterministic given the model
   starts = spaces.take(history.archs, history.best(num_parents))
@@ -166,7 +167,7 @@ def local_search_candidates(key, space, history, score_fn, num_parents=5, num_st
 
   climbing = jnp.arange(num_parents) < history.count
   _, (seen, ok) = jax.lax.scan(move, (starts, score_fn(starts), climbing), None,
-                               length=num_steps)
+                               length=num_climb_steps)
   seen = jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), seen)
   return seen, novel(space.canonical_key(seen), ok.reshape(-1), history.keys)
 
@@ -175,8 +176,8 @@ ACQ_OPTS = ('mutation', 'random', 'mutation_random', 'local_search')
 
 
 def candidates(acq_opt, key, space, history, num_parents, num_mutations, mutation_rate,
-               num_random, score_fn=None, num_steps=10):
-  """Dispatches to the generator named ``acq_opt`` (``score_fn`` and ``num_steps``: the
+               num_random, score_fn=None, num_climb_steps=10):
+  """Dispatches to the generator named ``acq_opt`` (``score_fn`` and ``num_climb_steps``: the
   surface and length of ``local_search``)."""
   make = {
       'mutation': functools.partial(mutation_candidates, num_parents=num_parents,
@@ -186,6 +187,6 @@ def candidates(acq_opt, key, space, history, num_parents, num_mutations, mutatio
           mutation_random_candidates, num_parents=num_parents, num_mutations=num_mutations,
           mutation_rate=mutation_rate, num_random=num_random),
       'local_search': functools.partial(local_search_candidates, score_fn=score_fn,
-                                        num_parents=num_parents, num_steps=num_steps),
+                                        num_parents=num_parents, num_climb_steps=num_climb_steps),
   }[acq_opt]
   return make(key, space, history)

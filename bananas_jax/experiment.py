@@ -17,8 +17,9 @@ from bananas_jax.io import records, tensorboard
 from bananas_jax.progress import Progress
 from bananas_jax.provenance import provenance
 
-# Fields that do not change any trial's result: they may differ when a run is resumed.
-_RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir', 'name', 'data_path',
+# The workdir's resumable fields: they change no result, so they may differ when it is run
+# again (every other field must match its config.json).
+RESUMABLE_FIELDS = ('algorithms', 'trials', 'trial_batch', 'workdir', 'name', 'data_path',
                      'metrics', 'multihost')
 # Random architectures: the space's original sampler, or uniform over the table's cells.
 SAMPLERS = ('space', 'table')
@@ -78,6 +79,7 @@ def table_for(algorithm, benchmark):
 
 
 def workdir_of(config):
+  """The experiment's workdir: ``config.workdir``, or one named after the run."""
   if config.workdir:
     return pathlib.Path(config.workdir)
   noisy = '_noisy' if config.noisy else ''
@@ -101,7 +103,7 @@ def prepare_workdir(workdir, config, records_path):
   sections_without_records = {k for k in {**old, **current} if k not in with_records
                               and isinstance(current.get(k, old.get(k)), dict)}
   records.prepare_workdir(workdir, current,
-                          ignored=set(_RESUMABLE_FIELDS) | sections_without_records)
+                          ignored=set(RESUMABLE_FIELDS) | sections_without_records)
   return found
 
 

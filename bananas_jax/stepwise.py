@@ -49,8 +49,9 @@ from bananas_jax.integrations import optuna_sampler as sampler
 from bananas_jax.io import records
 
 FAILED_VAL_ERROR = 100.0  # what a failed training is told: no architecture does worse
-# Settings that do not change what is asked or told: they may differ between hosts and runs.
-_RESUMABLE_FIELDS = ('data_dir', 'workdir', 'storage', 'study_name', 'wait_timeout_s',
+# The workdir's resumable fields: they change no result (nothing asked or told), so they may
+# differ when it is run again and between the hosts of one study.
+RESUMABLE_FIELDS = ('data_dir', 'workdir', 'storage', 'study_name', 'wait_timeout_s',
                      'max_retries', 'heartbeat_s')
 
 
@@ -64,6 +65,7 @@ def is_architecture_failure(error):
 
 
 def workdir_of(config):
+  """The search's workdir: ``config.workdir``, or one named after its space."""
   return pathlib.Path(config.workdir or f'runs/{config.search_space}_search')
 
 
@@ -96,7 +98,7 @@ def open_study(config, poll_s=1.0):
   study = optuna.create_study(storage=storage, study_name=name, sampler=search_sampler,
                               load_if_exists=True)
   settings = json.loads(json.dumps({k: v for k, v in config.to_dict().items()
-                                    if k not in _RESUMABLE_FIELDS}))
+                                    if k not in RESUMABLE_FIELDS}))
   made_with = study.user_attrs.get('config')
   if made_with is None:
     study.set_user_attr('config', settings)
@@ -119,7 +121,7 @@ def run_stepwise(config, query_fn, poll_s=1.0, devices=None):
   ``max_retries`` and the algorithm's section (``config.bananas``).
   """
   workdir = workdir_of(config)
-  records.prepare_workdir(workdir, config.to_dict(), ignored=_RESUMABLE_FIELDS)
+  records.prepare_workdir(workdir, config.to_dict(), ignored=RESUMABLE_FIELDS)
   study = open_study(config, poll_s)
   algorithm = study.sampler.algorithm
   free = queue.Queue()

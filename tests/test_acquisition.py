@@ -100,7 +100,7 @@ def test_local_search_climbs_the_surface_to_its_optimum():
   history = history_of([0, 3000, 9000], [12.0, 10.0, 11.0])
   start = int(surface(SPACE.from_key(jnp.array([0, 3000, 9000]))).min())  # 4 edges to change
   cands, valid = jax.jit(lambda k: acquisition.local_search_candidates(
-      k, SPACE, history, surface, num_parents=3, num_steps=6))(jax.random.PRNGKey(0))
+      k, SPACE, history, surface, num_parents=3, num_climb_steps=6))(jax.random.PRNGKey(0))
   assert cands.shape == (6 * 3 * 24, 6)
   keys = check_new_and_unique(cands, valid, history)
   assert int(SPACE.canonical_key(conv3)) in keys

@@ -81,7 +81,7 @@ def test_twelve_epoch_fidelity():
 
 @pytest.mark.parametrize('args,message', [
     (('nasbench201', 'mnist', 200), "unknown dataset 'mnist'; accepted: cifar10, cifar100"),
-    (('nasbench201', 'cifar10', 50), "unknown fidelity 50; accepted: 200, 12"),
+    (('nasbench201', 'cifar10', 50), "unknown fidelity 50; accepted: 12, 200"),
     (('darts', 'cifar10', 200), "no benchmark for search space 'darts'; accepted: nasbench201"),
 ])
 def test_bad_benchmark_arguments(args, message):

@@ -412,7 +412,10 @@ def test_resumed_training_equals_uninterrupted(tmp_path, caplog):
   final = train.train(whole, dataset)
   assert len(final['history']) == 3 and 'valid_error_last5' in final and 'test_accuracy' in final
   cut = tiny_config(tmp_path / 'cut', test=True, epochs=3, layers=1)
-  assert train.train(cut, dataset, until_epoch=2) is None
+  stopped = train.train(cut, dataset, until_epoch=2)
+  assert not stopped['finished'] and len(stopped['history']) == 2
+  assert 'valid_error_last5' not in stopped
+  assert not (tmp_path / 'cut' / 'train' / 'final.json').exists()
   damaged = checkpoints.path_of(tmp_path / 'cut' / 'train' / 'checkpoints', 2)
   damaged.write_bytes(damaged.read_bytes()[:-100])  # a save cut short: resume from epoch 1
   with caplog.at_level('WARNING'):

@@ -1,3 +1,6 @@
+"""The query history (novelty, new random architectures) and the paper-style report of a
+trial (best by validation)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -41,6 +44,7 @@ def test_novel_agrees_with_comparing_every_pair():
     expected = [bool(valid[i] and keys[i] not in seen
                      and not any(valid[j] and keys[j] == keys[i] for j in range(i)))
                 for i in range(40)]
-    assert history.novel(jnp.asarray(keys), jnp.asarray(valid), jnp.asarray(seen)).tolist() == expected
+    marked = history.novel(jnp.asarray(keys), jnp.asarray(valid), jnp.asarray(seen))
+    assert marked.tolist() == expected
 
 

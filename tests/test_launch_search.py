@@ -96,7 +96,7 @@ def test_algorithms_can_be_added_to_a_run(tmp_path):
     ({'search_space': 'nasbench301'}, "unknown search space 'nasbench301'"),
     ({'dataset': 'svhn'}, "unknown dataset 'svhn'; accepted: cifar10, cifar100, imagenet16_120"),
     ({'algorithms': 'random_search,hill_climb'}, "unknown algorithm 'hill_climb'"),
-    ({'fidelity': 100}, 'unknown fidelity 100; accepted: 200, 12'),
+    ({'fidelity': 100}, 'unknown fidelity 100; accepted: 12, 200'),
     ({'trials': 0}, 'trials must be at least 1, got 0'),
     ({'total_queries': 5}, r'total_queries \(5\) must be at least num_init \(10\)'),
     ({'noisy': True, 'fidelity': 12}, 'noisy=True needs per-seed validation values'),
@@ -137,7 +137,7 @@ def test_the_paper_competitors_take_their_config_sections(tmp_path):
                         trials=2)
   config.dngo.predictor.epochs = config.npenas.predictor.epochs = 5
   config.alphax.predictor.epochs = 5
-  config.bohamiann.predictor.update(num_steps=200, num_burn_in_steps=50, keep_every=50)
+  config.bohamiann.predictor.update(num_sghmc_steps=200, num_burn_in_steps=50, keep_every=50)
   for gcn in (config.bonas.predictor, config.gcn_predictor.predictor):
     gcn.update(epochs=2, width=8, linear_width=4)
   config.gcn_predictor.update(num_init=20, k=10, num_random=100)

@@ -37,14 +37,18 @@ def archs_of(study, space=SPACE):
 
 
 @pytest.mark.slow
-def test_sync_mode_reproduces_a_launch_search_trial():
+@pytest.mark.parametrize('algorithm, settings, queries', [
+    ('bananas', {'predictor': {'num_ensemble': 3, 'epochs': 50}}, 30),
+    ('gp_bo', {'k': 5}, 20),
+    ('tpe', {'k': 5}, 20),
+])
+def test_sync_mode_reproduces_a_launch_search_trial(algorithm, settings, queries):
   """The objective is the table's lookup: the sampler asks what the batched runner asks."""
-  settings = {'predictor': {'num_ensemble': 3, 'epochs': 50}}
   table = benchmarks.load('nasbench201', 'cifar10', 200)
-  trial = runner.run_trials(search.make('bananas', SPACE, 30, settings), table, [3])
+  trial = runner.run_trials(search.make(algorithm, SPACE, queries, settings), table, [3])
   study = optuna.create_study(sampler=sampler.BananasSampler(
-      SPACE, 'bananas', settings, mode='sync', total_queries=30, seed=3))
-  study.optimize(table_objective(), n_trials=30)
+      SPACE, algorithm, settings, mode='sync', total_queries=queries, seed=3))
+  study.optimize(table_objective(), n_trials=queries)
   np.testing.assert_array_equal(archs_of(study), trial.archs[0])
   assert study.best_value == pytest.approx(float(trial.val_error[0].min()), abs=0)
 
@@ -150,8 +154,8 @@ class _Custom(optuna.distributions.BaseDistribution):
 
 
 def test_bad_input_is_named():
-  with pytest.raises(ValueError, match="unknown algorithm 'bohb' for BananasSampler; "
-                                       "accepted: bananas, bananas_plus, local_search"):
+  with pytest.raises(ValueError, match="unknown algorithm 'bohb' for BananasSampler; accepted: "
+                                       "bananas, bananas_plus, random_search, evolution, "):
     sampler.BananasSampler(SPACE, 'bohb')
   with pytest.raises(ValueError, match="unknown mode 'lockstep'; accepted: async, sync"):
     sampler.BananasSampler(SPACE, mode='lockstep')

@@ -71,7 +71,7 @@ def test_every_model_enters_the_study(tmp_path):
   config.encodings = 'adjacency'
   config.train_sizes = '30'
   config.dngo.epochs = config.gcn.epochs = 3
-  config.bohamiann.update(num_steps=200, num_burn_in_steps=50, keep_every=50)
+  config.bohamiann.update(num_sghmc_steps=200, num_burn_in_steps=50, keep_every=50)
   report = study.run_predictor_study(config)
   assert [(r['model'], r['encoding']) for r in report['results']] == [
       ('ensemble', 'adjacency'), ('gp', 'path'), ('dngo', 'adjacency'),

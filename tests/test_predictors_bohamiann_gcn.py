@@ -65,7 +65,7 @@ def test_bohamiann_keeps_a_network_every_keep_every_steps_after_burn_in():
 
 
 def test_bohamiann_predicts_from_the_networks_kept_before_a_chain_diverged():
-  model = BOHAMIANN(num_steps=200, num_burn_in_steps=50, keep_every=30)
+  model = BOHAMIANN(num_sghmc_steps=200, num_burn_in_steps=50, keep_every=30)
   x = jnp.linspace(-1, 1, 20)[:, None]
   params = model.fit(jax.random.key(0), x, jnp.sin(3 * x[:, 0]), jnp.ones(20, bool))
   assert bool(params['finite'].all()) and model.num_samples == 4

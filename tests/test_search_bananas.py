@@ -32,10 +32,12 @@ def test_bananas_plus_is_bananas_with_its_own_defaults():
 @pytest.mark.parametrize('settings', [
     {'acq_fn': 'ucb', 'acq_opt': 'random'},
     {'acq_fn': 'ei', 'acq_opt': 'mutation_random', 'encoding': 'adjacency'},
-    {'acq_fn': 'ts', 'encoding': 'path', 'predictor': {'epochs': 10, 'num_ensemble': 1}},
+    pytest.param({'acq_fn': 'ts', 'encoding': 'path',
+                  'predictor': {'epochs': 10, 'num_ensemble': 1}}, marks=pytest.mark.slow),
     {'acq_fn': 'pi', 'acq_opt': 'local_search', 'encoding': 'adjacency', 'num_climb_steps': 3},
-    {'acq_fn': 'pi', 'encoding': 'categorical',
-     'predictor': {'epochs': 10, 'num_ensemble': 3, 'loss': 'mape'}},
+    pytest.param({'acq_fn': 'pi', 'encoding': 'categorical',
+                  'predictor': {'epochs': 10, 'num_ensemble': 3, 'loss': 'mape'}},
+                 marks=pytest.mark.slow),
     {'algorithm': 'bananas_plus', 'draw_per_proposal': True},
 ])
 def test_variants_query_new_architectures(cifar10, settings):

@@ -5,7 +5,7 @@ from bananas_jax.benchmarks.tabular import Evaluation, MultiFidelityBenchmark, T
 
 LOADERS = {'nasbench201': nasbench201.load, 'nasbench101': nasbench101.load}
 # The training budgets (epochs) each benchmark's tables hold.
-FIDELITIES = {'nasbench201': nasbench201.FIDELITIES, 'nasbench101': nasbench101.EPOCHS}
+FIDELITIES = {'nasbench201': nasbench201.FIDELITIES, 'nasbench101': nasbench101.FIDELITIES}
 
 
 def load(search_space: str, dataset: str, fidelity: int, path=None) -> TabularBenchmark:

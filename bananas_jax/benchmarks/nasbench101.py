@@ -29,7 +29,7 @@ FILE_NAME = 'nasbench_only108.tfrecord'
 PATH_ENV = 'NASBENCH101_PATH'  # the file, if no data_path is given
 DATA_DIR_ENV = 'BANANAS_JAX_DATA'  # a directory holding it, else DEFAULT_DATA_DIR
 DEFAULT_DATA_DIR = pathlib.Path.home() / 'bananas_jax_data'
-EPOCHS = (4, 12, 36, 108)
+FIDELITIES = (4, 12, 36, 108)  # the training budgets (epochs) of the tables, ascending
 _CACHE_VERSION = 1
 _TABLE_FIELDS = ('hashes', 'matrix', 'ops', 'keys', 'val_accuracy', 'test_accuracy',
                  'train_time', 'params')
@@ -116,9 +116,9 @@ def load_table(path=None, epochs=108, progress=True) -> NASBench101Table:
   The first call converts the file and writes the cache beside it; a cache made from a
   file of another size is rebuilt. ``epochs`` picks the budget of ``nasbench_full``.
   """
-  if epochs not in EPOCHS:
+  if epochs not in FIDELITIES:
     raise ValueError(f'unknown NAS-Bench-101 epoch budget {epochs!r}; accepted: '
-                     f'{", ".join(map(str, EPOCHS))}')
+                     f'{", ".join(map(str, FIDELITIES))}')
   if path is not None and str(path).endswith('.npz'):
     return read_cache(path)
   path = find_file(path)

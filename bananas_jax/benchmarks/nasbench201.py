@@ -21,7 +21,7 @@ from bananas_jax.progress import Progress
 from bananas_jax.spaces import nasbench201 as space_lib
 
 DATASETS = ('cifar10', 'cifar100', 'imagenet16_120')
-FIDELITIES = (200, 12)
+FIDELITIES = (12, 200)  # the training budgets (epochs) of the tables, ascending
 DATA_FILE = pathlib.Path(__file__).parent / 'data' / 'nasbench201.npz'
 SPACE = space_lib.NASBench201Space()
 

@@ -247,13 +247,22 @@ class EdgeVariables(nn.Module):
     params = {name: p for name, (p, _) in declared.items()}
     stats = {name: s for name, (_, s) in declared.items()}
     if self.reduction:
-      reduce = FactorizedReduce(self.features, self.dtype, parent=None)
-      initial = lambda key: jax.vmap(lambda k: reduce.init(k, cell_input, False))(
-          jax.random.split(key, space_lib.NUM_PAIRS))
-      params['skip_connect'] = self.param('skip_connect', lambda key: initial(key)['params'])
-      stats['skip_connect'] = self.variable(
-          'batch_stats', 'skip_connect', lambda: initial(jax.random.key(0))['batch_stats'])
+      params['skip_connect'], stats['skip_connect'] = stacked_copies(
+          self, 'skip_connect', FactorizedReduce(self.features, self.dtype, parent=None),
+          space_lib.NUM_PAIRS, cell_input, False)
     return params, stats
+
+
+def stacked_copies(owner, name, module, copies, *example_args):
+  """Declares ``copies`` independently initialised copies of ``module``'s variables,
+  stacked on a leading axis, as ``owner``'s parameter ``name`` and its ``batch_stats``
+  variable ``name`` (initialised for ``example_args``): one array per leaf for all
+  copies, which a ``lax.scan`` or a gather reads. Returns ``(params, stats variable)``."""
+  initial = lambda key: jax.vmap(lambda k: module.init(k, *example_args))(
+      jax.random.split(key, copies))
+  params = owner.param(name, lambda key: initial(key)['params'])
+  stats = owner.variable('batch_stats', name, lambda: initial(jax.random.key(0))['batch_stats'])
+  return params, stats
 
 
 def _edge(readable, source, op, params, stats, train, features, reduction, dtype):
@@ -412,12 +421,8 @@ class CellRun(nn.Module):
   @nn.compact
   def __call__(self, s0, s1, pairs, train, drop_rate):
     cell = Cell(self.features, False, False, self.dtype, parent=None)
-    initial = lambda key: jax.vmap(lambda k: cell.init(
-        k, s0, s1, np.zeros((space_lib.NUM_PAIRS, 2), np.int32), False, 0.0))(
-            jax.random.split(key, self.length))
-    params = self.param('cells', lambda key: initial(key)['params'])
-    stats = self.variable('batch_stats', 'cells', lambda: initial(jax.random.key(0))[
-        'batch_stats'])
+    params, stats = stacked_copies(self, 'cells', cell, self.length, s0, s1,
+                                   np.zeros((space_lib.NUM_PAIRS, 2), np.int32), False, 0.0)
     keys = (jax.random.split(self.make_rng('dropout'), self.length),) if train else ()
 
     def step(inputs, xs):
@@ -501,7 +506,7 @@ def chosen(params, arch, layers):
   reductions = reduction_cells(layers)
 
   def used(path, leaf):
-    names = [getattr(key, 'key', None) for key in path]
+    names = _names(path)
     if 'edges' not in names:
       return True
     unit = next(n for n in names if n.startswith(('cell_', 'run_')))  # runs: normal cells
@@ -510,7 +515,7 @@ def chosen(params, arch, layers):
     is_chosen = pairs[:, 1] == OPS.index(name)
     if name == 'skip_connect':
       is_chosen = is_chosen & (pairs[:, 0] < 2)
-    before = stacked_axes(path) - 1  # a run's cells axis, before the edges axis
+    before = int(unit.startswith('run_'))  # a run's cells axis, before the edges axis
     return is_chosen.reshape((1,) * before + (-1,) + (1,) * (len(leaf.shape) - before - 1))
 
   return jax.tree_util.tree_map_with_path(used, params)
@@ -519,8 +524,13 @@ def chosen(params, arch, layers):
 def stacked_axes(path):
   """How many leading axes of the variable at ``path`` stack copies of it: one for a
   cell's edges (``edges``), one for a run's cells (``run_...``)."""
-  names = [str(getattr(key, 'key', '')) for key in path]
+  names = _names(path)
   return int('edges' in names) + int(any(n.startswith('run_') for n in names))
+
+
+def _names(path):
+  """The dictionary keys along a pytree path."""
+  return [str(getattr(key, 'key', '')) for key in path]
 
 
 @functools.lru_cache(maxsize=8)

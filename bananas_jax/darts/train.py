@@ -256,77 +256,102 @@ def _check_layout(saved, state, directory):
         f'train again in a new workdir')
 
 
+def _restore_or_init(trainer, config, workdir):
+  """``(state, history)``: the last checkpoint's, or a fresh state and no epochs."""
+  state = trainer.init(config.seed)
+  _, saved = checkpoints.load_latest(workdir / 'checkpoints')
+  if saved is None:
+    return state, []
+  _check_layout(saved['state'], state, workdir / 'checkpoints')
+  state = jax.device_put(serialization.from_state_dict(state, saved['state']),
+                         trainer.replicated)
+  history = json.loads(saved['history'])
+  logging.info('resumed %s after epoch %d', workdir, len(history))
+  return state, history
+
+
+def _train_epoch(trainer, config, state, epoch, train, valid):
+  """One epoch (0-based ``epoch``): ``(state, its record)``. Raises FloatingPointError
+  when the loss is no longer finite."""
+  (train_x, train_y), (valid_x, valid_y) = train, valid
+  steps = len(train_x) // config.batch_size
+  root = jax.random.key(config.seed)
+  order = np.asarray(jax.random.permutation(jax.random.fold_in(root, 2 * epoch), len(train_x)))
+  drop_rate = config.drop_path * epoch / config.epochs
+  tick, sums = time.time(), []
+  for i in range(steps):  # dispatched ahead: no step waits for the one before
+    batch = order[i * config.batch_size:(i + 1) * config.batch_size]
+    key = jax.random.fold_in(jax.random.fold_in(root, 2 * epoch + 1), i)
+    state, metrics = trainer.train_step(state, train_x[batch], train_y[batch], key, drop_rate)
+    sums.append(metrics)
+  loss = sum(float(m['loss']) for m in sums)
+  correct = sum(int(m['correct']) for m in sums)
+  seconds = time.time() - tick
+  if not np.isfinite(loss):
+    raise FloatingPointError(f'training of {config.genotype} in {config.workdir} diverged: '
+                             f'loss {loss / steps} in epoch {epoch + 1}')
+  record = {'epoch': epoch + 1, 'train_loss': loss / steps,
+            'train_accuracy': 100.0 * correct / (steps * config.batch_size),
+            'images_per_s': steps * config.batch_size / seconds, 'seconds': seconds}
+  if len(valid_x):
+    record['valid_loss'], record['valid_accuracy'] = trainer.evaluate(state, valid_x, valid_y)
+  return state, record
+
+
+def _summary(trainer, config, state, history, dataset):
+  """What a training reports: its epochs' records and, once finished, the search proxy's
+  target and the test metrics (``config.test``)."""
+  summary = {'genotype': config.genotype, 'epochs': config.epochs, 'history': history,
+             'finished': len(history) == config.epochs}
+  if summary['finished'] and history and 'valid_accuracy' in history[-1]:
+    last = [100.0 - h['valid_accuracy'] for h in history[-5:]]
+    summary['valid_error_last5'] = float(np.mean(last))  # the search proxy's target
+  if summary['finished'] and config.test:
+    summary['test_loss'], summary['test_accuracy'] = trainer.evaluate(state, *dataset['test'])
+  return summary
+
+
 def train(config, dataset=None, until_epoch=None, devices=None):
-  """Trains (or resumes) ``config.genotype``; returns the final metrics, also written
-  atomically to ``<workdir>/final.json``: that file existing means the training finished.
-  ``until_epoch`` stops early after that epoch, as a preemption would; running again
-  resumes from the last checkpoint. A loss that stops being finite raises
-  FloatingPointError before anything of that epoch is saved. ``devices`` (default: every
-  local device) share each batch; ``<workdir>/progress.json`` tells the epochs done."""
+  """Trains (or resumes) ``config.genotype``; returns its summary (``finished`` says whether
+  every epoch ran), written atomically to ``<workdir>/final.json`` once finished: that file
+  existing means the training finished. ``until_epoch`` stops early after that epoch, as a
+  preemption would; running again resumes from the last checkpoint. A loss that stops
+  being finite raises FloatingPointError before anything of that epoch is saved.
+  ``devices`` (default: every local device) share each batch; ``<workdir>/progress.json``
+  tells the epochs done."""
   devices = list(devices or jax.local_devices())
   if config.batch_size % len(devices):
     raise ValueError(f'batch_size {config.batch_size} must be a multiple of the '
                      f'{len(devices)} devices it is split over')
   dataset = dataset or data_lib.load_cifar10(config.data_dir)
-  (train_x, train_y), (valid_x, valid_y) = data_lib.split(*dataset['train'], config.train_portion)
-  steps_per_epoch = len(train_x) // config.batch_size
+  train_set, valid_set = data_lib.split(*dataset['train'], config.train_portion)
+  steps_per_epoch = len(train_set[0]) // config.batch_size
   if steps_per_epoch == 0:
-    raise ValueError(f'batch_size {config.batch_size} exceeds the {len(train_x)} training images')
+    raise ValueError(f'batch_size {config.batch_size} exceeds the {len(train_set[0])} '
+                     f'training images')
   trainer = Trainer(config, steps_per_epoch, devices)
   workdir = pathlib.Path(config.workdir)
   workdir.mkdir(parents=True, exist_ok=True)
-  state = trainer.init(config.seed)
-  history = []
-  _, saved = checkpoints.load_latest(workdir / 'checkpoints')
-  if saved is not None:
-    _check_layout(saved['state'], state, workdir / 'checkpoints')
-    state = jax.device_put(serialization.from_state_dict(state, saved['state']),
-                           trainer.replicated)
-    history = json.loads(saved['history'])
-    logging.info('resumed %s after epoch %d', workdir, len(history))
+  state, history = _restore_or_init(trainer, config, workdir)
+  last = config.epochs if until_epoch is None else min(until_epoch, config.epochs)
   writer = tensorboard.EventWriter(workdir / 'tensorboard')
-  root = jax.random.key(config.seed)
-  for epoch in range(len(history), config.epochs):
-    order = np.asarray(jax.random.permutation(jax.random.fold_in(root, 2 * epoch), len(train_x)))
-    drop_rate = config.drop_path * epoch / config.epochs
-    tick, sums = time.time(), []
-    for i in range(steps_per_epoch):  # dispatched ahead: no step waits for the one before
-      batch = order[i * config.batch_size:(i + 1) * config.batch_size]
-      key = jax.random.fold_in(jax.random.fold_in(root, 2 * epoch + 1), i)
-      state, metrics = trainer.train_step(state, train_x[batch], train_y[batch], key, drop_rate)
-      sums.append(metrics)
-    loss = sum(float(m['loss']) for m in sums)
-    correct = sum(int(m['correct']) for m in sums)
-    seconds = time.time() - tick
-    if not np.isfinite(loss):
-      raise FloatingPointError(f'training of {config.genotype} in {workdir} diverged: loss '
-                               f'{loss / steps_per_epoch} in epoch {epoch + 1}')
-    record = {'epoch': epoch + 1, 'train_loss': loss / steps_per_epoch,
-              'train_accuracy': 100.0 * correct / (steps_per_epoch * config.batch_size),
-              'images_per_s': steps_per_epoch * config.batch_size / seconds,
-              'seconds': seconds}
-    if len(valid_x):
-      record['valid_loss'], record['valid_accuracy'] = trainer.evaluate(state, valid_x, valid_y)
-    history.append(record)
-    checkpoints.save(workdir / 'checkpoints', epoch + 1,
-                     {'state': state, 'history': json.dumps(history)})
-    records.write_json(workdir / 'progress.json', {**record, 'epochs': config.epochs})
-    for name, value in record.items():
-      writer.scalar(name, value, epoch + 1)
-    writer.flush()
-    logging.info('%s', ' '.join(f'{k} {v:.4g}' for k, v in record.items()))
-    if until_epoch is not None and epoch + 1 >= until_epoch and epoch + 1 < config.epochs:
-      writer.close()
-      return None
-  writer.close()
-  final = {'genotype': config.genotype, 'epochs': config.epochs, 'history': history}
-  if history and 'valid_accuracy' in history[-1]:
-    last = [100.0 - h['valid_accuracy'] for h in history[-5:]]
-    final['valid_error_last5'] = float(np.mean(last))  # the search proxy's target
-  if config.test:
-    final['test_loss'], final['test_accuracy'] = trainer.evaluate(state, *dataset['test'])
-  records.write_json(workdir / 'final.json', final)
-  return final
+  try:
+    for epoch in range(len(history), last):
+      state, record = _train_epoch(trainer, config, state, epoch, train_set, valid_set)
+      history.append(record)
+      checkpoints.save(workdir / 'checkpoints', epoch + 1,
+                       {'state': state, 'history': json.dumps(history)})
+      records.write_json(workdir / 'progress.json', {**record, 'epochs': config.epochs})
+      for name, value in record.items():
+        writer.scalar(name, value, epoch + 1)
+      writer.flush()
+      logging.info('%s', ' '.join(f'{k} {v:.4g}' for k, v in record.items()))
+  finally:
+    writer.close()
+  summary = _summary(trainer, config, state, history, dataset)
+  if summary['finished']:
+    records.write_json(workdir / 'final.json', summary)
+  return summary
 
 
 def proxy_query_fn(train_config, data_dir):

@@ -23,8 +23,8 @@ def main(argv):
     name = config.genotype if config.genotype.isidentifier() else 'custom'
     config.workdir = f'runs/darts_{config.variant}_{name}'
   train.use_compilation_cache(pathlib.Path(config.workdir) / 'xla_cache')
-  final = train.train(config)
-  print({k: v for k, v in final.items() if k != 'history'})
+  summary = train.train(config)
+  print({k: v for k, v in summary.items() if k != 'history'})
   print(f'results in {config.workdir}')
 
 

@@ -64,9 +64,9 @@ class BOHAMIANN:
   def __post_init__(self):
     check_at_least_one('bohamiann', self, 'num_layers', 'width', 'keep_every', 'batch_size')
     if self.num_samples < 1:
-      raise ValueError(f'bohamiann: num_sghmc_steps ({self.num_sghmc_steps}) must leave at least one '
-                       f'network after num_burn_in_steps ({self.num_burn_in_steps}) + '
-                       f'keep_every ({self.keep_every})')
+      raise ValueError(f'bohamiann: num_sghmc_steps ({self.num_sghmc_steps}) must leave at '
+                       f'least one network after num_burn_in_steps ({self.num_burn_in_steps})'
+                       f' + keep_every ({self.keep_every})')
     if not 0 < self.mdecay < 1:
       raise ValueError(f'bohamiann: mdecay must be in (0, 1), got {self.mdecay}')
 

@@ -5,10 +5,11 @@ vmaps over trials: make candidates (acquisition optimisation), encode the histor
 candidates, train the ensemble from scratch, score the candidates with the acquisition
 function and return the ``k`` best. The first ``ask`` returns ``num_init`` random ones.
 
-The model is a choice of the loop: any predictor with ``fit(key, x, y, mask)`` and
-``predict(params, x) -> (mean, std)`` (``predict_members`` too, for Thompson sampling over
-members) takes the ensemble's place. The paper's model-based competitors are this loop
-with their own models and defaults (:mod:`bananas_jax.search.model_based`).
+The model is a choice of the loop: any :class:`~bananas_jax.predictors.base.Predictor`
+(``fit`` and ``predict``; a ``MemberPredictor`` for Thompson sampling over members) takes
+the ensemble's place. GP-BO (:mod:`bananas_jax.search.gp_bo`) and the paper's other
+model-based competitors (:mod:`bananas_jax.search.model_based`) are this loop with their
+own models and defaults.
 """
 
 import dataclasses

@@ -37,7 +37,7 @@ VARIANTS = {
     },
     'model': {
         # BANANAS' loop with a GP on the path distance as its model.
-        'bananas_gp_path': dict(algorithm='gp_bo', distance='path', k=10, acq_fn='its'),
+        'bananas_gp_path': dict(algorithm='gp_bo', encoding='path', k=10, acq_fn='its'),
     },
 }
 
