@@ -47,7 +47,7 @@ SMALL = {
 QUERIES = 20
 # These compile a model's fit into every step: the slow tier runs them.
 SLOW = ('bananas_plus', 'bohamiann', 'bonas', 'gcn_predictor', 'alphax', 'dngo', 'npenas',
-        'bohb', 'bananas_prefilter')
+        'hyperband', 'bohb', 'bananas_prefilter')
 REPEATS_QUERIES = ('reinforce',)  # on-policy: it may sample a cell it has seen
 
 

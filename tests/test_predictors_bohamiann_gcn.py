@@ -54,20 +54,24 @@ def test_the_graph_network_ignores_how_nodes_are_numbered():
                              rtol=1e-5, atol=1e-6)
 
 
-def test_bohamiann_keeps_a_network_every_keep_every_steps_after_burn_in():
-  assert BOHAMIANN().num_samples == 179  # steps 1050, 1100, ..., 9950 of 10,000
-  model = BOHAMIANN(num_sghmc_steps=300, num_burn_in_steps=100, keep_every=50)
-  x = jnp.linspace(-1, 1, 20)[:, None]
-  params = model.fit(jax.random.key(0), x, jnp.sin(3 * x[:, 0]), jnp.ones(20, bool))
-  assert model.num_samples == 3 and jax.tree.leaves(params['samples'])[0].shape[0] == 3
-  members = model.predict_members(params, x)
-  assert members.shape == (3, 20) and len({tuple(np.asarray(m)) for m in members}) == 3
-
-
-def test_bohamiann_predicts_from_the_networks_kept_before_a_chain_diverged():
+@pytest.fixture(scope='module')
+def short_chain():
+  """A short chain: 200 steps, 50 of burn-in, a network kept every 30 (4 in all)."""
   model = BOHAMIANN(num_sghmc_steps=200, num_burn_in_steps=50, keep_every=30)
   x = jnp.linspace(-1, 1, 20)[:, None]
-  params = model.fit(jax.random.key(0), x, jnp.sin(3 * x[:, 0]), jnp.ones(20, bool))
+  return model, x, model.fit(jax.random.key(0), x, jnp.sin(3 * x[:, 0]), jnp.ones(20, bool))
+
+
+def test_bohamiann_keeps_a_network_every_keep_every_steps_after_burn_in(short_chain):
+  assert BOHAMIANN().num_samples == 179  # steps 1050, 1100, ..., 9950 of 10,000
+  model, x, params = short_chain
+  assert model.num_samples == 4 and jax.tree.leaves(params['samples'])[0].shape[0] == 4
+  members = model.predict_members(params, x)
+  assert members.shape == (4, 20) and len({tuple(np.asarray(m)) for m in members}) == 4
+
+
+def test_bohamiann_predicts_from_the_networks_kept_before_a_chain_diverged(short_chain):
+  model, x, params = short_chain
   assert bool(params['finite'].all()) and model.num_samples == 4
   diverged = {**params, 'finite': params['finite'].at[2:].set(False),
               'samples': jax.tree.map(lambda leaf: leaf.at[2:].set(jnp.nan), params['samples'])}
