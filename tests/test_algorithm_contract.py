@@ -86,14 +86,16 @@ def test_a_trials_queries_depend_on_its_seed_alone(name, multi_fidelity):
   """Trial 3 in a batch of five, alone (batches of 6 and 2 after padding: two
   compilations) and by hand ask the same; the model's predictions agree to float32
   rounding (XLA may order a batch's sums differently). The batch makes exactly
-  ``total_queries`` queries, none twice."""
+  ``total_queries`` queries, none twice. By hand, a model-based search runs BANANAS'
+  ``propose`` as ``bananas`` does, so the slow ones are not stepped by hand again."""
   algorithm, benchmark = make_small(name, multi_fidelity)
   batch = search.run_trials(algorithm, benchmark, [0, 1, 2, 3, 4])
   alone = search.run_trials(algorithm, benchmark, [3])
   for field in ('rows', 'val_error', 'epochs'):
     np.testing.assert_array_equal(getattr(batch, field)[3], getattr(alone, field)[0])
   np.testing.assert_allclose(batch.predicted[3], alone.predicted[0], rtol=1e-5)
-  np.testing.assert_array_equal(by_hand(algorithm, benchmark, 3), batch.rows[3])
+  if name not in SLOW:
+    np.testing.assert_array_equal(by_hand(algorithm, benchmark, 3), batch.rows[3])
 
   full = batch.epochs == benchmark_fidelity(benchmark)
   assert np.all(np.isfinite(batch.val_error))

@@ -206,11 +206,11 @@ def test_synthetic_table_is_complete_for_its_space(synthetic5):
 
 @pytest.mark.slow
 @pytest.mark.parametrize('sampler, algorithms', [
-    # Evolution and GP-BO only add mutation, which BANANAS exercises too; TPE draws
-    # decisions through from_choices as REINFORCE does, random search is the 'table' case.
-    # DNGO, BOHAMIANN and NPENAS are BANANAS' loop on the adjacency encoding: a graph
-    # network (BONAS') and the tree search are what is new to this space.
-    ('space', 'bananas,local_search,reinforce,bonas,alphax'),
+    # Evolution and GP-BO only add mutation, which BANANAS exercises too; TPE and AlphaX
+    # draw decisions through from_choices as REINFORCE does, random search is the 'table'
+    # case. DNGO, BOHAMIANN and NPENAS are BANANAS' loop on the adjacency encoding: a graph
+    # network (BONAS') is what is new to this space.
+    ('space', 'bananas,local_search,reinforce,bonas'),
     ('table', 'random_search'),
 ])
 def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorithms):
@@ -218,8 +218,7 @@ def test_searches_on_the_synthetic_table(tmp_path, synthetic5, sampler, algorith
   config.data_path = str(synthetic5)
   config.sampler, config.algorithms = sampler, algorithms
   config.trials, config.trial_batch, config.total_queries = 2, 2, 20  # one model step
-  for name in ('bananas', 'alphax'):
-    config[name].predictor.epochs = 5
+  config.bananas.predictor.epochs = 5
   config.bonas.predictor.update(epochs=2, width=8, linear_width=4)
   config.workdir = str(tmp_path / 'run')
   summary = experiment.run_search(config)

@@ -40,7 +40,6 @@ def archs_of(study, space=SPACE):
 @pytest.mark.parametrize('algorithm, settings, queries', [
     ('bananas', {'predictor': {'num_ensemble': 3, 'epochs': 50}}, 30),
     ('gp_bo', {'k': 5}, 20),
-    ('tpe', {'k': 5}, 20),
 ])
 def test_sync_mode_reproduces_a_launch_search_trial(algorithm, settings, queries):
   """The objective is the table's lookup: the sampler asks what the batched runner asks."""
