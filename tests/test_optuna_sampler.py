@@ -31,7 +31,7 @@ def table_objective(sign=1.0):
 
 
 def archs_of(study, space=SPACE):
-  model = study.sampler._model
+  model = study.sampler._replay
   return np.stack([model.arch_of(t.params) for t in study.trials
                    if t.state == TrialState.COMPLETE])
 
@@ -111,8 +111,85 @@ def test_a_failed_trial_is_retried_in_its_slot():
   assert retry.state == TrialState.COMPLETE and retry.system_attrs[sampler.SLOT] == 12
 
 
-def test_failed_and_pruned_are_told_as_the_worst_completed_value():
-  assert sampler._told_values([3.0, None, 1.0, None]) == [3.0, 3.0, 1.0, 3.0]
+def test_a_failure_is_told_worse_than_every_measured_value():
+  assert sampler.told_values([3.0, None, 1.0, None]) == [3.0, 5.0, 1.0, 5.0]  # 3 + spread 2
+  assert sampler.told_values([2.0, None]) == [2.0, 3.0]  # a spread of at least 1
+  assert sampler.told_values([None, None]) == [0.0, 0.0]  # nothing measured: they tie
+
+
+def choices_of(archs):
+  return np.asarray(SPACE.to_choices(jax.numpy.asarray(archs)))
+
+
+def neighbours_of_any(archs, others):
+  """Whether each of ``archs`` is one edit away from one of ``others``."""
+  a, b = choices_of(archs), choices_of(others)
+  return ((a[:, None, :] != b[None, :, :]).sum(-1) == 1).any(1)
+
+
+@pytest.mark.parametrize('mode', ['async', 'sync'])
+def test_the_first_three_failures_are_the_worst_the_model_knows(mode, monkeypatch):
+  """The first three trials fail (an out-of-memory architecture, say): every fit tells them
+  worse than every measured value, no later proposal is one of their neighbours, and none
+  is proposed again."""
+  told = []
+  tell = sampler.told_values
+  monkeypatch.setattr(sampler, 'told_values', lambda values: told.append(
+      (list(values), tell(values))) or told[-1][1])
+  evaluate = table_objective()
+
+  def out_of_memory_first(trial):
+    value = evaluate(trial)
+    if trial.number < 3:
+      raise MemoryError('RESOURCE_EXHAUSTED: out of memory')
+    return value
+
+  study = optuna.create_study(sampler=sampler.BananasSampler(
+      SPACE, mode=mode, seed=4, max_retries=0, **EVOLUTION))
+  study.optimize(out_of_memory_first, n_trials=25, catch=(MemoryError,))
+  model = study.sampler._replay
+  failed = np.stack([model.arch_of(t.params) for t in study.trials[:3]])
+  assert [t.state for t in study.trials[:3]] == [TrialState.FAIL] * 3
+  proposed = np.stack([model.arch_of(t.params) for t in study.trials[10:]
+                       if t.state == TrialState.COMPLETE])
+  assert len(proposed) >= 10 and not neighbours_of_any(proposed, failed).any()
+  assert not (choices_of(proposed)[:, None] == choices_of(failed)[None]).all(-1).any()
+  fits = [(raw, values) for raw, values in told if None in raw and len(raw) > raw.count(None)]
+  assert fits
+  for raw, values in fits:
+    measured = [v for v in raw if v is not None]
+    assert all(v > max(measured) for r, v in zip(raw, values) if r is None)
+
+
+@pytest.mark.parametrize('pruner', [
+    optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
+    pytest.param(optuna.pruners.HyperbandPruner(min_resource=1, max_resource=4,
+                                                reduction_factor=3), marks=pytest.mark.slow),
+])
+def test_pruners_prune_and_a_pruned_trial_teaches_what_it_measured(pruner, monkeypatch):
+  """An objective that reports a learning curve per epoch: the pruner stops some trials, and
+  the model is told each pruned trial's last intermediate value."""
+  told = []
+  tell = sampler.told_values
+  monkeypatch.setattr(sampler, 'told_values', lambda values: told.append(list(values))
+                      or tell(values))
+  evaluate = table_objective()
+
+  def learning_curve(trial):
+    final = evaluate(trial)
+    for epoch in range(1, 5):
+      trial.report(final + 8.0 / epoch, epoch)
+      if trial.should_prune():
+        raise optuna.TrialPruned()
+    return final
+
+  study = optuna.create_study(pruner=pruner, sampler=sampler.BananasSampler(
+      SPACE, mode='async', seed=1, **EVOLUTION))
+  study.optimize(learning_curve, n_trials=25)
+  pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+  assert pruned and len(study.trials) == 25
+  last = pruned[0].intermediate_values[max(pruned[0].intermediate_values)]
+  assert any(last in values for values in told)
 
 
 def test_inferred_space_takes_steps_and_warns_once_about_a_continuous_parameter():
@@ -204,5 +281,72 @@ def test_a_pickled_sampler_asks_the_same():
   study.optimize(table_objective(), n_trials=12)
   copy = pickle.loads(pickle.dumps(study.sampler))
   told = [t.value for t in study.trials[:10]]
-  proposal = lambda s: s._model.sync_proposal(study._study_id, 1, told)
+  proposal = lambda s: s._replay.sync_proposal(study._study_id, 1, told)
   np.testing.assert_array_equal(proposal(copy), proposal(study.sampler))
+
+
+# Optuna's own checks of every sampler (its tests/samplers_tests/test_samplers.py), as they
+# apply to a relative sampler over categorical decisions.
+
+def test_reseed_rng_reseeds_the_independent_sampler_only():
+  """Proposals are a function of the seed and the study's trials, so that every worker
+  computes the same; only the sampler of the parameters outside the space is reseeded."""
+  bananas = sampler.BananasSampler(SPACE, seed=3, **EVOLUTION)
+  state = lambda: bananas.independent_sampler._rng.rng.get_state()[1].copy()
+  before = state()
+  bananas.reseed_rng()
+  assert not np.array_equal(state(), before)
+  assert bananas.seed == 3
+
+
+def test_an_enqueued_architecture_is_evaluated_as_given():
+  fixed = {name: options[i % len(options)]
+           for i, (name, options) in enumerate(sampler.decisions_of(SPACE).items())}
+  for mode in ('async', 'sync'):
+    study = optuna.create_study(sampler=sampler.BananasSampler(SPACE, mode=mode, seed=1,
+                                                               **EVOLUTION))
+    study.optimize(table_objective(), n_trials=3)
+    study.enqueue_trial(fixed)
+    study.optimize(table_objective(), n_trials=2)
+    assert study.trials[3].params == fixed and study.trials[3].state == TrialState.COMPLETE
+
+
+def test_threads_of_one_study_never_ask_the_same_architecture():
+  study = optuna.create_study(sampler=sampler.BananasSampler(SPACE, seed=2, **EVOLUTION))
+  study.optimize(table_objective(), n_trials=16, n_jobs=2)
+  assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 16
+  assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 16
+
+
+@pytest.mark.slow
+def test_studies_sharing_one_sampler_ask_what_each_would_alone():
+  shared = sampler.BananasSampler(SPACE, seed=5, **EVOLUTION)
+  first, second = (optuna.create_study(sampler=shared) for _ in range(2))
+  first.optimize(table_objective(), n_trials=12)
+  second.optimize(table_objective(1.5), n_trials=12)
+  first.optimize(table_objective(), n_trials=3)
+  alone = optuna.create_study(sampler=sampler.BananasSampler(SPACE, seed=5, **EVOLUTION))
+  alone.optimize(table_objective(), n_trials=15)
+  assert [t.params for t in first.trials] == [t.params for t in alone.trials]
+
+
+def test_mixed_type_choices_and_none():
+  choices = [None, 'relu', 1, 2.5]
+  study = optuna.create_study(sampler=sampler.BananasSampler(
+      {'act': choices, 'depth': [2, 4]}, algorithm='local_search', settings={'num_init': 3},
+      seed=0))
+
+  def objective(trial):
+    act, depth = trial.suggest_categorical('act', choices), trial.suggest_categorical(
+        'depth', [2, 4])
+    return choices.index(act) + depth
+
+  study.optimize(objective, n_trials=8)  # the whole space: local search never repeats
+  seen = [t.params['act'] for t in study.trials if t.state == TrialState.COMPLETE]
+  assert all(any(a is c or (type(a) is type(c) and a == c) for c in choices) for a in seen)
+  assert study.best_params == {'act': None, 'depth': 2}
+  assert len({(repr(t.params['act']), t.params['depth']) for t in study.trials}) == 8
+  # Optuna tells a choice by equality, so True would come back as 1: such a space is refused.
+  with pytest.raises(ValueError, match=r"decision 'act' has options 1 and True, which compare "
+                                       r'equal: Optuna cannot tell them apart'):
+    sampler.BananasSampler({'act': [1, 'relu', True]})

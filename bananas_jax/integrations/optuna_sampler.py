@@ -33,8 +33,15 @@ the same trials, so no worker holds state the others lack:
   the last step, then ends PRUNED and stops its worker's ``optimize`` loop.
 
 Values are told as the study's direction says (maximised values negated, the algorithms
-minimise). FAIL (retries exhausted) and PRUNED trials are told as the worst completed value
-so far: the model learns to avoid them, as the benchmark searches tell a failed training.
+minimise). What a finished trial tells the model (:func:`told_values`):
+
+* COMPLETE: its value;
+* PRUNED: what it measured, its last reported intermediate value (a pruned trial without
+  one is a failure);
+* FAIL (in sync mode, once its retries are exhausted): a penalty worse than every measured
+  value, the worst plus their spread (at least 1), recomputed at every fit. A failed
+  architecture is thus the worst the model knows, the search climbs away from it, and,
+  being in the history, it is never proposed again.
 """
 
 import datetime
@@ -197,14 +204,14 @@ class BananasSampler(optuna.samplers.BaseSampler):
     self._lock = threading.Lock()
     self._beaten = set()  # trials given a heartbeat by _beat_once_for_the_silent
     self._fixed_space = space is not None
-    self._model = None
+    self._replay = None
     if space is not None:
       self._set_space(spaces.CategoricalSpace.from_decisions(space)
                       if isinstance(space, dict) else space)
 
   def __getstate__(self):
     """Pickled without its lock and compiled functions (Ray Tune saves its searcher)."""
-    return dict(self.__dict__, _lock=None, _model=None, space_=self.space)
+    return dict(self.__dict__, _lock=None, _replay=None, space_=self.space)
 
   def __setstate__(self, state):
     space = state.pop('space_')
@@ -216,6 +223,13 @@ class BananasSampler(optuna.samplers.BaseSampler):
   # The space and the algorithm ---------------------------------------------------------
 
   def _set_space(self, space):
+    for name, options in decisions_of(space).items():
+      for i, a in enumerate(options):
+        for b in options[i + 1:]:
+          if a == b:  # Optuna stores a choice as the index of the first option equal to it
+            raise ValueError(f'decision {name!r} has options {a!r} and {b!r}, which compare '
+                             f'equal: Optuna cannot tell them apart; make them distinct '
+                             f'values (e.g. strings)')
     settings = dict(self.settings)
     defaults = search.default_settings(self.algorithm_name)
     encoding = defaults.get('encoding')
@@ -227,19 +241,19 @@ class BananasSampler(optuna.samplers.BaseSampler):
       k = settings.get('k', defaults.get('k', 1))  # local search: 1, not a setting
       total = num_init + k * -(-max(total - num_init, 0) // k)
     algorithm = search.make(self.algorithm_name, space, total, settings)
-    self._model = _Model(space, algorithm, self.seed)
+    self._replay = _Replay(space, algorithm, self.seed)
 
   @property
   def space(self):
-    return None if self._model is None else self._model.space
+    return None if self._replay is None else self._replay.space
 
   @property
   def algorithm(self):
-    return None if self._model is None else self._model.algorithm
+    return None if self._replay is None else self._replay.algorithm
 
   def step_of(self, slot):
     """``(step, index within the step)`` of a schedule slot."""
-    return self._model.step_of(slot)
+    return self._replay.step_of(slot)
 
   def infer_relative_search_space(self, study, trial):
     self._raise_error_if_multi_objective(study)
@@ -261,14 +275,14 @@ class BananasSampler(optuna.samplers.BaseSampler):
     return {name: inferred[name] for name in space.names}
 
   def sample_relative(self, study, trial, search_space):
-    if not search_space or self._model is None:
+    if not search_space or self._replay is None:
       return {}
     if self.mode == 'sync':
       arch = self._sync_arch(study, trial)
     else:
       with self._lock:  # workers of study.optimize(n_jobs=...) share the sampler
         arch = self._async_arch(study, trial)
-    return self._model.params_of(arch)
+    return self._replay.params_of(arch)
 
   def sample_independent(self, study, trial, param_name, param_distribution):
     if self._fixed_space:
@@ -302,10 +316,21 @@ class BananasSampler(optuna.samplers.BaseSampler):
     """A trial's value as the algorithms see it: lower is better."""
     return -value if study.direction == optuna.study.StudyDirection.MAXIMIZE else value
 
+  def _measured(self, study, trial):
+    """What a finished trial measured, oriented: a completed trial's value, a pruned one's
+    last reported intermediate value; None for a failure (or a pruned trial that reported
+    nothing)."""
+    if trial.state == TrialState.COMPLETE:
+      return self._oriented(study, trial.value)
+    if trial.state == TrialState.PRUNED and trial.intermediate_values:
+      last = max(trial.intermediate_values)
+      return self._oriented(study, trial.intermediate_values[last])
+    return None
+
   # Asynchronous: fit on what finished, take the best candidate nobody holds --------------
 
   def _async_arch(self, study, trial):
-    model = self._model
+    model = self._replay
     trials = [t for t in study.get_trials(deepcopy=False) if t.number != trial.number]
     finished = [(t, model.arch_of(t.params)) for t in trials if t.state in _FINISHED]
     finished = [(t, a) for t, a in finished if a is not None]
@@ -314,8 +339,7 @@ class BananasSampler(optuna.samplers.BaseSampler):
                          f'history of {len(finished)} trials; make it with a larger '
                          f'total_queries')
     archs = [a for _, a in finished]
-    told = _told_values([self._oriented(study, t.value) if t.state == TrialState.COMPLETE
-                         else None for t, _ in finished])
+    told = told_values([self._measured(study, t) for t, _ in finished])
     held = [a for a in (model.arch_of(t.params) for t in trials if t.state in _IN_FLIGHT)
             if a is not None]
     key = jax.random.fold_in(jax.random.PRNGKey(self.seed), trial.number)
@@ -328,7 +352,7 @@ class BananasSampler(optuna.samplers.BaseSampler):
     slot = slots(study.get_trials(deepcopy=False))[trial.number]
     if trial.system_attrs.get(SLOT) != slot:  # for slot_of() and the dashboard
       storage.set_trial_system_attr(trial._trial_id, SLOT, slot)
-    model = self._model
+    model = self._replay
     step, index = model.step_of(slot)
     deadline = time.time() + self.wait_timeout_s
     while True:
@@ -393,13 +417,11 @@ class BananasSampler(optuna.samplers.BaseSampler):
         latest[slot] = t
     raw = {}
     for slot, t in latest.items():
-      if t.state == TrialState.COMPLETE:
-        raw[slot] = self._oriented(study, t.value)
-      elif t.state == TrialState.PRUNED or (
+      if t.state in (TrialState.COMPLETE, TrialState.PRUNED) or (
           t.state == TrialState.FAIL
           and self.max_retries is not None
           and len(t.system_attrs.get('retry_history', [])) >= self.max_retries):
-        raw[slot] = None
+        raw[slot] = self._measured(study, t)
     return raw
 
 
@@ -420,11 +442,15 @@ def slots(trials):
   return slot_of_trial
 
 
-def _told_values(values):
-  """Completed values as they are; ``None`` (failed, pruned) as the worst completed one."""
-  done = [v for v in values if v is not None]
-  worst = max(done) if done else 0.0
-  return [worst if v is None else v for v in values]
+def told_values(values):
+  """The values the algorithm is told: measured ones as they are, and each failure (None)
+  as a penalty worse than every measured value: the worst plus their spread (at least 1),
+  so a failed architecture is the worst the model knows and, in the history, never
+  proposed again. With nothing measured yet every failure is told 0: they tie, and the
+  next fit, which sees a measured value, tells them worse than it."""
+  measured = [v for v in values if v is not None]
+  penalty = max(measured) + max(max(measured) - min(measured), 1.0) if measured else 0.0
+  return [penalty if v is None else v for v in values]
 
 
 # One trial's init / tell / ask, batched as the runner batches a trial (two copies), so that
@@ -452,8 +478,9 @@ def _ask_one(algorithm, key, state, initial):
   return _first(jax.vmap(lambda k, s: algorithm.ask(k, s, initial))(*_twice((key, state))))
 
 
-class _Model:
-  """The algorithm's side: architectures <-> params, the replayed state, the proposals."""
+class _Replay:
+  """The algorithm replayed from the study's trials: architectures <-> params, the
+  schedule of slots, the state after telling the finished trials, and the proposals."""
 
   def __init__(self, space, algorithm, seed):
     self.space, self.algorithm = space, algorithm
@@ -464,7 +491,7 @@ class _Model:
     self._tell = functools.partial(_tell_one, algorithm)
     self._ask = {initial: functools.partial(_ask_one, algorithm, initial=initial)
                  for initial in (True, False)}
-    self._study_id, self._proposals, self._states = None, [], []  # sync mode's steps
+    self._study_id, self._proposals = None, []  # sync mode's steps
 
   def arch_of(self, params):
     """A trial's architecture from its params, or None where it lacks a decision."""
@@ -499,28 +526,23 @@ class _Model:
 
   def sync_proposal(self, study_id, step, raw):
     """The architectures of ``step``, asked after telling every earlier step its results
-    (``raw``: the values of the slots before it, None for failed). Steps are cached: a
-    finished step's results never change."""
+    (``raw``: the measured values of the slots before it, None for failed). The proposals
+    of a step are cached (its results never change once it is finished); the state is
+    replayed for each new step, so every failure is told worse than all that was
+    measured before that step."""
     if self._study_id != study_id:
-      self._study_id, self._proposals, self._states = study_id, [], []
+      self._study_id, self._proposals = study_id, []
     while len(self._proposals) <= step:
       s = len(self._proposals)
-      if s == 0:
-        state = self._init(self.init_key)
-      else:
-        begin, end = self.first_slot(s - 1), self.first_slot(s)
-        told = _told_values(raw[:end])[begin:end]  # the worst of what finished by then
-        state = self._tell(self._states[-1], jnp.asarray(self._proposals[-1]),
-                           jnp.asarray(told, jnp.float32))
+      archs = [a for proposals in self._proposals for a in proposals]
+      state = self.replay(archs, told_values(raw[:self.first_slot(s)]))
       ask_key = jax.random.split(jax.random.fold_in(self.step_root, s))[0]
-      self._states.append(state)
       self._proposals.append(np.asarray(self._ask[s == 0](ask_key, state)))
     return self._proposals[step]
 
-  def async_proposal(self, key, archs, told, held):
-    """The best proposal of the algorithm on this history that no trial holds (a random
-    new architecture when every proposal is held, and for the first ``num_init``)."""
-    algorithm, space = self.algorithm, self.space
+  def replay(self, archs, told):
+    """The algorithm's state after telling ``archs`` their ``told`` values, a step of the
+    schedule at a time."""
     state = self._init(self.init_key)
     begin = 0
     while begin < len(archs):
@@ -528,6 +550,13 @@ class _Model:
       state = self._tell(state, jnp.asarray(np.stack(archs[begin:end])),
                          jnp.asarray(told[begin:end], jnp.float32))
       begin = end
+    return state
+
+  def async_proposal(self, key, archs, told, held):
+    """The best proposal of the algorithm on this history that no trial holds (a random
+    new architecture when every proposal is held, and for the first ``num_init``)."""
+    algorithm, space = self.algorithm, self.space
+    state = self.replay(archs, told)
     held_keys = (np.asarray(space.canonical_key(jnp.asarray(np.stack(held))))
                  if held else np.zeros(0, np.int32))
     if len(archs) >= algorithm.num_init:
