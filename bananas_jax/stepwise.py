@@ -46,6 +46,7 @@ from optuna.trial import TrialState
 
 from bananas_jax import spaces
 from bananas_jax.integrations import optuna_sampler as sampler
+from bananas_jax.integrations import optuna_slots
 from bananas_jax.io import records
 
 FAILED_VAL_ERROR = 100.0  # what a failed training is told: no architecture does worse
@@ -190,18 +191,10 @@ def _attempts(slot, text, query_fn, workdir, group, max_retries, trial):
   return record
 
 
-def _latest_by_slot(study):
-  latest = {}
-  for trial in study.get_trials(deepcopy=False):
-    slot = trial.system_attrs.get(sampler.SLOT)
-    if slot is not None and (slot not in latest or trial.number > latest[slot].number):
-      latest[slot] = trial
-  return latest
-
-
 def _results(study):
   """The records of the completed slots, in slot order."""
-  done = {s: t for s, t in _latest_by_slot(study).items() if t.state == TrialState.COMPLETE}
+  latest = optuna_slots.latest_by_slot(study.get_trials(deepcopy=False))
+  done = {s: t for s, t in latest.items() if t.state == TrialState.COMPLETE}
   return [dict(t.user_attrs, slot=s, trial=t.number, step=study.sampler.step_of(s)[0],
                index=study.sampler.step_of(s)[1]) for s, t in sorted(done.items())]
 
@@ -213,7 +206,8 @@ def status(config):
   training wrote ``progress.json``."""
   study, workdir = open_study(config), workdir_of(config)
   rows = []
-  for slot, trial in sorted(_latest_by_slot(study).items()):
+  latest = optuna_slots.latest_by_slot(study.get_trials(deepcopy=False))
+  for slot, trial in sorted(latest.items()):
     step, index = study.sampler.step_of(slot)
     row = {'slot': slot, 'step': step, 'index': index, 'arch': trial.user_attrs.get('arch', '')}
     progress_path = workdir / 'trainings' / str(slot) / 'progress.json'

@@ -16,6 +16,7 @@ import optuna
 
 from bananas_jax import benchmarks, spaces
 from bananas_jax.integrations import optuna_sampler as sampler
+from bananas_jax.integrations import optuna_slots, optuna_storage
 
 SPACE = spaces.make('nasbench201')
 TOTAL = 30
@@ -33,8 +34,8 @@ def objective(sleep_s=0.0, stall_slot=-1):
   def evaluate(trial):
     arch = sampler.suggest(trial, SPACE)
     trial.set_user_attr('pid', os.getpid())
-    attrs = trial.storage.get_trial_system_attrs(trial._trial_id)
-    stall = attrs.get(sampler.SLOT) == stall_slot and 'failed_trial' not in attrs
+    attrs = optuna_storage.trial_system_attrs(trial)
+    stall = attrs.get(optuna_slots.SLOT) == stall_slot and 'failed_trial' not in attrs
     time.sleep(600 if stall else sleep_s)
     return float(table.val_error[int(table.rows(arch[None])[0])])
 

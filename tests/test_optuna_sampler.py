@@ -14,6 +14,7 @@ import pytest
 from optuna.trial import TrialState
 
 from bananas_jax import benchmarks, search, spaces
+from bananas_jax.integrations import optuna_replay, optuna_slots, optuna_space
 from bananas_jax.integrations import optuna_sampler as sampler
 from bananas_jax.search import runner
 
@@ -108,13 +109,13 @@ def test_a_failed_trial_is_retried_in_its_slot():
   assert [t.state for t in study.trials].count(TrialState.FAIL) == 1
   np.testing.assert_array_equal(archs_of(study), archs_of(reference))
   retry, = [t for t in study.trials if t.system_attrs.get('failed_trial') == failed[0]]
-  assert retry.state == TrialState.COMPLETE and retry.system_attrs[sampler.SLOT] == 12
+  assert retry.state == TrialState.COMPLETE and retry.system_attrs[optuna_slots.SLOT] == 12
 
 
 def test_a_failure_is_told_worse_than_every_measured_value():
-  assert sampler.told_values([3.0, None, 1.0, None]) == [3.0, 5.0, 1.0, 5.0]  # 3 + spread 2
-  assert sampler.told_values([2.0, None]) == [2.0, 3.0]  # a spread of at least 1
-  assert sampler.told_values([None, None]) == [0.0, 0.0]  # nothing measured: they tie
+  assert optuna_replay.told_values([3.0, None, 1.0, None]) == [3.0, 5.0, 1.0, 5.0]  # 3 + spread 2
+  assert optuna_replay.told_values([2.0, None]) == [2.0, 3.0]  # a spread of at least 1
+  assert optuna_replay.told_values([None, None]) == [0.0, 0.0]  # nothing measured: they tie
 
 
 def choices_of(archs):
@@ -133,8 +134,8 @@ def test_the_first_three_failures_are_the_worst_the_model_knows(mode, monkeypatc
   worse than every measured value, no later proposal is one of their neighbours, and none
   is proposed again."""
   told = []
-  tell = sampler.told_values
-  monkeypatch.setattr(sampler, 'told_values', lambda values: told.append(
+  tell = optuna_replay.told_values
+  monkeypatch.setattr(optuna_replay, 'told_values', lambda values: told.append(
       (list(values), tell(values))) or told[-1][1])
   evaluate = table_objective()
 
@@ -170,8 +171,8 @@ def test_pruners_prune_and_a_pruned_trial_teaches_what_it_measured(pruner, monke
   """An objective that reports a learning curve per epoch: the pruner stops some trials, and
   the model is told each pruned trial's last intermediate value."""
   told = []
-  tell = sampler.told_values
-  monkeypatch.setattr(sampler, 'told_values', lambda values: told.append(list(values))
+  tell = optuna_replay.told_values
+  monkeypatch.setattr(optuna_replay, 'told_values', lambda values: told.append(list(values))
                       or tell(values))
   evaluate = table_objective()
 
@@ -243,7 +244,7 @@ def test_bad_input_is_named():
     sampler.BananasSampler({'op': ['a', 'b', 'a']})
   with pytest.raises(TypeError, match="parameter 'x' has a _Custom, which BananasSampler "
                                       "cannot take; accepted: CategoricalDistribution"):
-    sampler.space_from_distributions({'x': _Custom()})
+    optuna_space.space_from_distributions({'x': _Custom()})
   study = optuna.create_study(directions=['minimize', 'minimize'],
                               sampler=sampler.BananasSampler(SPACE))
   with pytest.raises(ValueError, match='multi-objective'):

@@ -16,6 +16,7 @@ import optuna
 import pytest
 
 from bananas_jax.integrations import optuna_sampler as sampler
+from bananas_jax.integrations import optuna_slots
 
 sys.path.insert(0, os.path.dirname(__file__))
 import optuna_worker  # noqa: E402
@@ -29,7 +30,7 @@ def single_worker_slots():
   """``{slot: (params, value)}`` of the same search run by one worker in memory."""
   study = optuna.create_study(sampler=optuna_worker.make_sampler())
   study.optimize(optuna_worker.objective(), n_trials=optuna_worker.TOTAL)
-  return {t.system_attrs[sampler.SLOT]: (t.params, t.value) for t in study.trials}
+  return {t.system_attrs[optuna_slots.SLOT]: (t.params, t.value) for t in study.trials}
 
 
 def run_workers(url, count=3, sleep_s=0.05, stall_slot=-1):
@@ -47,7 +48,7 @@ def run_workers(url, count=3, sleep_s=0.05, stall_slot=-1):
       assert time.time() < deadline, 'no worker reached the stalling slot'
       running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
       victim = next((p for p in procs for t in running if t.user_attrs.get('pid') == p.pid
-                     and t.system_attrs.get(sampler.SLOT) == stall_slot), None)
+                     and t.system_attrs.get(optuna_slots.SLOT) == stall_slot), None)
       time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
   for p in procs:
@@ -58,9 +59,9 @@ def run_workers(url, count=3, sleep_s=0.05, stall_slot=-1):
 def check_every_slot_once(study, reference):
   """Every slot of the schedule completed exactly once, as the single worker ran it."""
   done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-  counts = collections.Counter(t.system_attrs[sampler.SLOT] for t in done)
+  counts = collections.Counter(t.system_attrs[optuna_slots.SLOT] for t in done)
   assert sorted(counts) == list(range(optuna_worker.TOTAL)) and set(counts.values()) == {1}
-  assert {t.system_attrs[sampler.SLOT]: (t.params, t.value) for t in done} == reference
+  assert {t.system_attrs[optuna_slots.SLOT]: (t.params, t.value) for t in done} == reference
   assert study.best_value == min(value for _, value in reference.values())
 
 
@@ -80,7 +81,7 @@ def test_a_killed_worker_trial_is_retried_by_another(tmp_path, single_worker_slo
   failed = study.get_trials(states=(optuna.trial.TrialState.FAIL,))
   assert len(failed) == 1  # the killed worker's trial, failed by its stale heartbeat
   retry, = [t for t in study.trials if t.system_attrs.get('failed_trial') == failed[0].number]
-  slots = sampler.slots(study.trials)
+  slots = optuna_slots.slots(study.trials)
   assert retry.state == optuna.trial.TrialState.COMPLETE
   assert slots[retry.number] == slots[failed[0].number]
 

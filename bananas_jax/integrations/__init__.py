@@ -1,1 +1,2 @@
-"""Bridges to the tools NAS users already run: ``optuna_sampler.BananasSampler``."""
+"""Bridges to the tools NAS users already run: ``optuna_sampler.BananasSampler``, with its
+parts by job (``optuna_storage``, ``optuna_space``, ``optuna_slots``, ``optuna_replay``)."""

@@ -1,0 +1,141 @@
+"""A search algorithm replayed from the trials of an Optuna study: what each trial tells
+it, the state after telling the finished ones, and its proposals (in both of
+``BananasSampler``'s modes)."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bananas_jax import history as history_lib
+from bananas_jax.integrations.optuna_space import decisions_of
+from bananas_jax.search import runner
+
+
+def told_values(values):
+  """The values the algorithm is told: measured ones as they are, and each failure (None)
+  as a penalty worse than every measured value: the worst plus their spread (at least 1),
+  so a failed architecture is the worst the model knows and, in the history, never
+  proposed again. With nothing measured yet every failure is told 0: they tie, and the
+  next fit, which sees a measured value, tells them worse than it."""
+  measured = [v for v in values if v is not None]
+  penalty = max(measured) + max(max(measured) - min(measured), 1.0) if measured else 0.0
+  return [penalty if v is None else v for v in values]
+
+
+# One trial's init / tell / ask, batched as the runner batches a trial (two copies), so that
+# the results match a launch.search trial to the bit; compiled once per algorithm.
+def _twice(tree):
+  return jax.tree.map(lambda x: jnp.stack([x, x]), tree)
+
+
+def _first(tree):
+  return jax.tree.map(lambda x: x[0], tree)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _init_one(algorithm, key):
+  return _first(jax.vmap(algorithm.init)(_twice(key)))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _tell_one(algorithm, state, archs, val_error):
+  return _first(jax.vmap(algorithm.tell)(*_twice((state, archs, val_error))))
+
+
+@functools.partial(jax.jit, static_argnums=0, static_argnames='initial')
+def _ask_one(algorithm, key, state, initial):
+  return _first(jax.vmap(lambda k, s: algorithm.ask(k, s, initial))(*_twice((key, state))))
+
+
+class Replay:
+  """The algorithm replayed from the study's trials: architectures <-> params, the
+  schedule of slots, the state after telling the finished trials, and the proposals."""
+
+  def __init__(self, space, algorithm, seed):
+    self.space, self.algorithm = space, algorithm
+    self.decisions = decisions_of(space)
+    init_key, step_root = runner.trial_keys([seed])
+    self.init_key, self.step_root = init_key[0], step_root[0]
+    self._init = functools.partial(_init_one, algorithm)
+    self._tell = functools.partial(_tell_one, algorithm)
+    self._ask = {initial: functools.partial(_ask_one, algorithm, initial=initial)
+                 for initial in (True, False)}
+    self._study_id, self._proposals = None, []  # sync mode's steps
+
+  def arch_of(self, params):
+    """A trial's architecture from its params, or None where it lacks a decision."""
+    choices = []
+    for name, options in self.decisions.items():
+      if name not in params:
+        return None
+      value = params[name]
+      matches = [i for i, o in enumerate(options) if type(o) is type(value) and (
+          np.isclose(o, value, rtol=1e-9, atol=0) if isinstance(o, float) else o == value)]
+      if not matches:
+        return None
+      choices.append(matches[0])
+    return np.asarray(self.space.from_choices(jnp.asarray([choices], jnp.int32)))[0]
+
+  def params_of(self, arch):
+    choices = np.asarray(self.space.to_choices(jnp.asarray(arch)[None]))[0]
+    return {name: options[int(c)]
+            for (name, options), c in zip(self.decisions.items(), choices)}
+
+  # The schedule: step 0 has num_init slots, every later step k.
+  def first_slot(self, step):
+    return 0 if step == 0 else self.algorithm.num_init + (step - 1) * self.algorithm.k
+
+  def step_of(self, slot):
+    init, k = self.algorithm.num_init, self.algorithm.k
+    return (0, slot) if slot < init else (1 + (slot - init) // k, (slot - init) % k)
+
+  def steps_needed(self, step):
+    """The slots whose results the proposals of ``step`` depend on."""
+    return set(range(min(self.first_slot(step), self.algorithm.total_queries)))
+
+  def sync_proposal(self, study_id, step, raw):
+    """The architectures of ``step``, asked after telling every earlier step its results
+    (``raw``: the measured values of the slots before it, None for failed). The proposals
+    of a step are cached (its results never change once it is finished); the state is
+    replayed for each new step, so every failure is told worse than all that was
+    measured before that step."""
+    if self._study_id != study_id:
+      self._study_id, self._proposals = study_id, []
+    while len(self._proposals) <= step:
+      s = len(self._proposals)
+      archs = [a for proposals in self._proposals for a in proposals]
+      state = self.replay(archs, told_values(raw[:self.first_slot(s)]))
+      ask_key = jax.random.split(jax.random.fold_in(self.step_root, s))[0]
+      self._proposals.append(np.asarray(self._ask[s == 0](ask_key, state)))
+    return self._proposals[step]
+
+  def replay(self, archs, told):
+    """The algorithm's state after telling ``archs`` their ``told`` values, a step of the
+    schedule at a time."""
+    state = self._init(self.init_key)
+    begin = 0
+    while begin < len(archs):
+      end = min(len(archs), self.first_slot(self.step_of(begin)[0] + 1))
+      state = self._tell(state, jnp.asarray(np.stack(archs[begin:end])),
+                         jnp.asarray(told[begin:end], jnp.float32))
+      begin = end
+    return state
+
+  def async_proposal(self, key, archs, told, held):
+    """The best proposal of the algorithm on this history that no trial holds (a random
+    new architecture when every proposal is held, and for the first ``num_init``)."""
+    algorithm, space = self.algorithm, self.space
+    state = self.replay(archs, told)
+    held_keys = (np.asarray(space.canonical_key(jnp.asarray(np.stack(held))))
+                 if held else np.zeros(0, np.int32))
+    if len(archs) >= algorithm.num_init:
+      proposals = np.asarray(self._ask[False](key, state))
+      keys = np.asarray(space.canonical_key(jnp.asarray(proposals)))
+      free = np.flatnonzero(~np.isin(keys, held_keys))
+      if free.size:
+        return proposals[free[0]]
+    past = state if isinstance(state, history_lib.History) else state.history
+    seen = np.concatenate([np.asarray(past.keys), held_keys]).astype(np.int32)
+    return np.asarray(history_lib.sample_new(key, space, 1, jnp.asarray(seen)))[0]
