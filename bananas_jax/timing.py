@@ -1,6 +1,7 @@
 """Speed measurements behind the bench launchers: BANANAS trials and ensemble fits
 (``launch.bench``), DARTS training steps (``launch.bench_darts``), the NAS-Bench-101 data
-path (``launch.bench_nasbench101``).
+path (``launch.bench_nasbench101``), the Optuna sampler's overhead
+(``launch.bench_sampler``).
 
 Wall-clock seconds on whatever device JAX uses. A first call includes compilation; a
 second call on other inputs hits the compilation cache, so their difference is the
@@ -15,11 +16,14 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optuna
 from absl import logging
 
 from bananas_jax import benchmarks, search, stepwise
 from bananas_jax.benchmarks import nasbench101 as nb101
 from bananas_jax.darts import count_params, train
+from bananas_jax.history import sample_new
+from bananas_jax.integrations import optuna_sampler
 from bananas_jax.io import checkpoints, tfrecord
 from bananas_jax.provenance import provenance
 from bananas_jax.spaces import nasbench101 as nb101_space
@@ -236,3 +240,40 @@ def time_nasbench101_cache(directory):
   return {'cells': NB101_CELLS, 'cache_mb': round(cache.stat().st_size / 2**20, 1),
           'load_s': round(load_s, 3), 'to_benchmark_on_device_s': round(device_s, 3),
           'total_s': round(load_s + device_s, 3)}
+
+
+# ---- BananasSampler --------------------------------------------------------------------
+
+def time_sampler_overhead(finished_counts=(100, 1000), asks=5, algorithm='evolution'):
+  """Seconds the sampler spends on one asynchronous ask of a study with ``n`` finished
+  trials, for each ``n``: median over ``asks`` asks after one that compiles. The default
+  algorithm fits no model (regularized evolution), so the time is the sampler's own
+  overhead (reading the trials, replaying them into the algorithm's state, choosing a
+  proposal nobody holds); a model-based search adds its fit."""
+  optuna.logging.set_verbosity(optuna.logging.WARNING)
+  table = benchmarks.load('nasbench201', 'cifar10', 200)
+  space = table.space
+  decisions = optuna_sampler.decisions_of(space)
+  distributions = {name: optuna.distributions.CategoricalDistribution(options)
+                   for name, options in decisions.items()}
+  report = {**provenance(), 'algorithm': algorithm, 'asks': asks, 'studies': []}
+  for n in finished_counts:
+    study = optuna.create_study(sampler=optuna_sampler.BananasSampler(
+        space, algorithm, mode='async', total_queries=n + asks + 1, seed=0))
+    archs = sample_new(jax.random.key(0), space, n, jnp.full(1, -1, jnp.int32))
+    rows = np.asarray(table.rows(archs))
+    for choices, row in zip(np.asarray(space.to_choices(archs)), rows):
+      params = {name: options[c] for (name, options), c in zip(decisions.items(), choices)}
+      study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions,
+                                                value=float(table.val_error[row])))
+    seconds = []
+    for _ in range(asks + 1):
+      tick = time.perf_counter()
+      trial = study.ask()
+      arch = optuna_sampler.suggest(trial, space)
+      seconds.append(time.perf_counter() - tick)
+      study.tell(trial, float(table.val_error[int(table.rows(jnp.asarray(arch)[None])[0])]))
+    report['studies'].append({'finished_trials': n, 'first_ask_s': round(seconds[0], 4),
+                              'median_ask_s': round(float(np.median(seconds[1:])), 4)})
+    logging.info('%s', report['studies'][-1])
+  return report

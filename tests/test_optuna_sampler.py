@@ -282,7 +282,7 @@ def test_a_pickled_sampler_asks_the_same():
   study.optimize(table_objective(), n_trials=12)
   copy = pickle.loads(pickle.dumps(study.sampler))
   told = [t.value for t in study.trials[:10]]
-  proposal = lambda s: s._replay.sync_proposal(study._study_id, 1, told)
+  proposal = lambda s: s._replay.sync_proposal(1, told)
   np.testing.assert_array_equal(proposal(copy), proposal(study.sampler))
 
 
@@ -351,3 +351,27 @@ def test_mixed_type_choices_and_none():
   with pytest.raises(ValueError, match=r"decision 'act' has options 1 and True, which compare "
                                        r'equal: Optuna cannot tell them apart'):
     sampler.BananasSampler({'act': [1, 'relu', True]})
+
+
+def test_a_replay_that_begins_as_the_last_one_tells_only_the_rest():
+  """The sampler replays a study's finished trials at every ask; the state after each step
+  is kept, and anything told differently (a failure's penalty moves) is told again."""
+  algorithm = search.make('evolution', SPACE, 30, optuna_worker.SETTINGS)
+  archs = list(np.asarray(SPACE.sample(jax.random.key(0), 22)))
+  told = [float(v) for v in np.linspace(5.0, 10.0, 22)]
+  replay = optuna_replay.Replay(SPACE, algorithm, seed=0)
+  tells = []
+  tell = replay._tell
+  replay._tell = lambda *args: tells.append(len(args[1])) or tell(*args)
+  same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a),
+                                                                jax.tree.leaves(b)))
+  replay.replay(archs[:20], told[:20])
+  assert tells == [10, 5, 5]  # num_init, then steps of k
+  tells.clear()
+  state = replay.replay(archs, told)
+  fresh = lambda: optuna_replay.Replay(SPACE, algorithm, 0).replay(archs, told)
+  assert tells == [2] and same(state, fresh())
+  tells.clear()
+  told[12] = 50.0  # e.g. a failure's penalty, once a worse value was measured
+  state = replay.replay(archs, told)
+  assert tells == [5, 5, 2] and same(state, fresh())

@@ -62,10 +62,24 @@ class Replay:
     self._tell = functools.partial(_tell_one, algorithm)
     self._ask = {initial: functools.partial(_ask_one, algorithm, initial=initial)
                  for initial in (True, False)}
-    self._study_id, self._proposals = None, []  # sync mode's steps
+    # What is cached for one study at a time (a sampler may serve several): the proposals
+    # of the sync schedule's steps, and the state after each step of the last replay.
+    self._study, self._proposals, self._replayed = None, [], []
+    self._archs = {}  # params (as a tuple) -> architecture: a pure function, for any study
+
+  def for_study(self, study):
+    """Forgets what was cached for another study."""
+    if self._study != study:
+      self._study, self._proposals, self._replayed = study, [], []
 
   def arch_of(self, params):
     """A trial's architecture from its params, or None where it lacks a decision."""
+    key = tuple(params.items())
+    if key not in self._archs:
+      self._archs[key] = self._arch_of(params)
+    return self._archs[key]
+
+  def _arch_of(self, params):
     choices = []
     for name, options in self.decisions.items():
       if name not in params:
@@ -95,14 +109,12 @@ class Replay:
     """The slots whose results the proposals of ``step`` depend on."""
     return set(range(min(self.first_slot(step), self.algorithm.total_queries)))
 
-  def sync_proposal(self, study_id, step, raw):
+  def sync_proposal(self, step, raw):
     """The architectures of ``step``, asked after telling every earlier step its results
     (``raw``: the measured values of the slots before it, None for failed). The proposals
     of a step are cached (its results never change once it is finished); the state is
     replayed for each new step, so every failure is told worse than all that was
     measured before that step."""
-    if self._study_id != study_id:
-      self._study_id, self._proposals = study_id, []
     while len(self._proposals) <= step:
       s = len(self._proposals)
       archs = [a for proposals in self._proposals for a in proposals]
@@ -113,14 +125,20 @@ class Replay:
 
   def replay(self, archs, told):
     """The algorithm's state after telling ``archs`` their ``told`` values, a step of the
-    schedule at a time."""
-    state = self._init(self.init_key)
-    begin = 0
+    schedule at a time. The state after each step is kept, so a replay that begins as the
+    last one did (a study's finished trials, a few more each time) tells only the rest."""
+    state, begin, step = self._init(self.init_key), 0, 0
     while begin < len(archs):
       end = min(len(archs), self.first_slot(self.step_of(begin)[0] + 1))
-      state = self._tell(state, jnp.asarray(np.stack(archs[begin:end])),
-                         jnp.asarray(told[begin:end], jnp.float32))
-      begin = end
+      told_step, archs_step = tuple(told[begin:end]), np.stack(archs[begin:end])
+      kept = self._replayed[step] if step < len(self._replayed) else None
+      if kept and kept[0] == told_step and np.array_equal(kept[1], archs_step):
+        state = kept[2]
+      else:
+        state = self._tell(state, jnp.asarray(archs_step), jnp.asarray(told_step, jnp.float32))
+        del self._replayed[step:]
+        self._replayed.append((told_step, archs_step, state))
+      begin, step = end, step + 1
     return state
 
   def async_proposal(self, key, archs, told, held):

@@ -235,6 +235,7 @@ class BananasSampler(optuna.samplers.BaseSampler):
     held = [a for a in (model.arch_of(t.params) for t in trials if t.state in _IN_FLIGHT)
             if a is not None]
     key = jax.random.fold_in(jax.random.PRNGKey(self.seed), trial.number)
+    model.for_study(optuna_storage.study_key(study))
     return model.async_proposal(key, archs, told, held)
 
   # Synchronous: slot m of the schedule, once the steps before it are finished ------------
@@ -280,7 +281,8 @@ class BananasSampler(optuna.samplers.BaseSampler):
       raise optuna.TrialPruned(f'the synchronous schedule of {self.total_queries} trials '
                                f'is complete')
     with self._lock:  # workers of study.optimize(n_jobs=...) share the sampler
-      return model.sync_proposal(optuna_storage.study_key(study), step,
+      model.for_study(optuna_storage.study_key(study))
+      return model.sync_proposal(step,
                                  [raw[s] for s in range(model.first_slot(step))])[index]
 
   def _slot_results(self, study, trials):
