@@ -191,9 +191,14 @@ def _attempts(slot, text, query_fn, workdir, group, max_retries, trial):
   return record
 
 
+def _latest_by_slot(study):
+  trials = study.get_trials(deepcopy=False)
+  return optuna_slots.latest_by_slot(trials, optuna_slots.slots(trials))
+
+
 def _results(study):
   """The records of the completed slots, in slot order."""
-  latest = optuna_slots.latest_by_slot(study.get_trials(deepcopy=False))
+  latest = _latest_by_slot(study)
   done = {s: t for s, t in latest.items() if t.state == TrialState.COMPLETE}
   return [dict(t.user_attrs, slot=s, trial=t.number, step=study.sampler.step_of(s)[0],
                index=study.sampler.step_of(s)[1]) for s, t in sorted(done.items())]
@@ -206,7 +211,7 @@ def status(config):
   training wrote ``progress.json``."""
   study, workdir = open_study(config), workdir_of(config)
   rows = []
-  latest = optuna_slots.latest_by_slot(study.get_trials(deepcopy=False))
+  latest = _latest_by_slot(study)
   for slot, trial in sorted(latest.items()):
     step, index = study.sampler.step_of(slot)
     row = {'slot': slot, 'step': step, 'index': index, 'arch': trial.user_attrs.get('arch', '')}

@@ -254,7 +254,7 @@ class BananasSampler(optuna.samplers.BaseSampler):
         optuna_storage.fail_stale_trials(study)
         trials = study.get_trials(deepcopy=False)
       slot_of_trial = optuna_slots.slots(trials)
-      raw = self._slot_results(study, trials)
+      raw = self._slot_results(study, trials, slot_of_trial)
       needed = model.steps_needed(step)
       if needed <= raw.keys():
         break
@@ -285,11 +285,11 @@ class BananasSampler(optuna.samplers.BaseSampler):
       return model.sync_proposal(step,
                                  [raw[s] for s in range(model.first_slot(step))])[index]
 
-  def _slot_results(self, study, trials):
+  def _slot_results(self, study, trials, slot_of_trial):
     """``{slot: what it measured, or None for a failure}`` of the finished slots: a slot's
     latest trial decides; a failed one with retries left is not finished."""
     raw = {}
-    for slot, t in optuna_slots.latest_by_slot(trials).items():
+    for slot, t in optuna_slots.latest_by_slot(trials, slot_of_trial).items():
       if t.state in (TrialState.COMPLETE, TrialState.PRUNED) or (
           t.state == TrialState.FAIL
           and self.max_retries is not None

@@ -34,10 +34,10 @@ def slots(trials):
   return slot_of_trial
 
 
-def latest_by_slot(trials):
-  """``{slot: the latest trial holding it}``: a slot's latest trial (a retry, a handover)
-  decides its result."""
-  slot_of_trial, latest = slots(trials), {}
+def latest_by_slot(trials, slot_of_trial):
+  """``{slot: the latest trial holding it}`` (``slot_of_trial``: :func:`slots` of
+  ``trials``): a slot's latest trial (a retry, a handover) decides its result."""
+  latest = {}
   for t in trials:
     slot = slot_of_trial.get(t.number)
     if slot is not None and (slot not in latest or t.number > latest[slot].number):
