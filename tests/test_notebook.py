@@ -36,7 +36,8 @@ SMALLER = [('TRAIN_SIZE = 200', 'TRAIN_SIZE = 60'), ('NUM_TEST = 1000', 'NUM_TES
            ('epochs=200,', 'epochs=50,'), ("train_sizes='20,50,100,200', num_test=500,",
                                           "train_sizes='20,50', num_test=200,"),
            ('seeds=3,', 'seeds=1,'), ("models='ensemble,gp,dngo,bohamiann,gcn',", "models='ensemble,gp',"),
-           ('trials=20, trial_batch=20,', 'trials=4, trial_batch=4,')]
+           ("encodings='adjacency,path,trunc_path',", "encodings='adjacency,path',"),
+           ('trials=20, trial_batch=20,', 'trials=4, trial_batch=4, total_queries=40,')]
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from bananas_jax import history as history_lib
-from bananas_jax.integrations.optuna_space import decisions_of
+from bananas_jax import spaces
+from bananas_jax.integrations import optuna_space
 from bananas_jax.search import runner
 
 
@@ -49,13 +50,30 @@ def _ask_one(algorithm, key, state, initial):
   return _first(jax.vmap(lambda k, s: algorithm.ask(k, s, initial))(*_twice((key, state))))
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _keys(space, archs):
+  return space.canonical_key(archs)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _new_arch(space, key, seen_keys):
+  return spaces.take(history_lib.sample_new(key, space, 1, seen_keys), 0)
+
+
+def _padded(archs):
+  """``archs`` stacked, the first repeated up to a power of two (at least 8): the held
+  trials' count changes at every ask, and each new shape would compile again."""
+  size = max(8, 1 << (len(archs) - 1).bit_length())
+  return np.stack(archs + archs[:1] * (size - len(archs)))
+
+
 class Replay:
   """The algorithm replayed from the study's trials: architectures <-> params, the
   schedule of slots, the state after telling the finished trials, and the proposals."""
 
   def __init__(self, space, algorithm, seed):
     self.space, self.algorithm = space, algorithm
-    self.decisions = decisions_of(space)
+    self.decisions = optuna_space.decisions_of(space)
     init_key, step_root = runner.trial_keys([seed])
     self.init_key, self.step_root = init_key[0], step_root[0]
     self._init = functools.partial(_init_one, algorithm)
@@ -76,21 +94,8 @@ class Replay:
     """A trial's architecture from its params, or None where it lacks a decision."""
     key = tuple(params.items())
     if key not in self._archs:
-      self._archs[key] = self._arch_of(params)
+      self._archs[key] = optuna_space.arch_of(self.space, params, self.decisions)
     return self._archs[key]
-
-  def _arch_of(self, params):
-    choices = []
-    for name, options in self.decisions.items():
-      if name not in params:
-        return None
-      value = params[name]
-      matches = [i for i, o in enumerate(options) if type(o) is type(value) and (
-          np.isclose(o, value, rtol=1e-9, atol=0) if isinstance(o, float) else o == value)]
-      if not matches:
-        return None
-      choices.append(matches[0])
-    return np.asarray(self.space.from_choices(jnp.asarray([choices], jnp.int32)))[0]
 
   def params_of(self, arch):
     choices = np.asarray(self.space.to_choices(jnp.asarray(arch)[None]))[0]
@@ -146,14 +151,12 @@ class Replay:
     new architecture when every proposal is held, and for the first ``num_init``)."""
     algorithm, space = self.algorithm, self.space
     state = self.replay(archs, told)
-    held_keys = (np.asarray(space.canonical_key(jnp.asarray(np.stack(held))))
-                 if held else np.zeros(0, np.int32))
+    held_keys = (np.asarray(_keys(space, _padded(held))) if held
+                 else np.full(8, -1, np.int32))  # -1: no key (history.novel)
     if len(archs) >= algorithm.num_init:
       proposals = np.asarray(self._ask[False](key, state))
-      keys = np.asarray(space.canonical_key(jnp.asarray(proposals)))
-      free = np.flatnonzero(~np.isin(keys, held_keys))
+      free = np.flatnonzero(~np.isin(np.asarray(_keys(space, proposals)), held_keys))
       if free.size:
         return proposals[free[0]]
     past = state if isinstance(state, history_lib.History) else state.history
-    seen = np.concatenate([np.asarray(past.keys), held_keys]).astype(np.int32)
-    return np.asarray(history_lib.sample_new(key, space, 1, jnp.asarray(seen)))[0]
+    return np.asarray(_new_arch(space, key, jnp.concatenate([past.keys, held_keys])))

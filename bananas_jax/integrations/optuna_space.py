@@ -54,9 +54,28 @@ def check_distinct(space):
                            f'values (e.g. strings)')
 
 
+def arch_of(space, params, decisions=None):
+  """The architecture (``int32[...]``, unbatched) that ``params`` (``{decision name: value}``,
+  a trial's params or a Ray Tune config) choose in ``space``, or None where a decision is
+  missing or holds a value that is not one of its options. A value matches an option of
+  its own type (so ``1`` is not ``True``), floats to relative 1e-9 (a stepped float's
+  stored value)."""
+  choices = []
+  for name, options in (decisions or decisions_of(space)).items():
+    if name not in params:
+      return None
+    value = params[name]
+    matches = [i for i, o in enumerate(options) if type(o) is type(value) and (
+        np.isclose(o, value, rtol=1e-9, atol=0) if isinstance(o, float) else o == value)]
+    if not matches:
+      return None
+    choices.append(matches[0])
+  return np.asarray(spaces.take(space.from_choices(jnp.asarray([choices], jnp.int32)), 0))
+
+
 def suggest(trial, space):
   """Suggests every decision of ``space`` on an Optuna trial; returns the architecture
   (``int32[...]``, unbatched) to build and train."""
-  choices = [options.index(trial.suggest_categorical(name, options))
-             for name, options in decisions_of(space).items()]
-  return np.asarray(spaces.take(space.from_choices(jnp.asarray([choices], jnp.int32)), 0))
+  decisions = decisions_of(space)
+  return arch_of(space, {name: trial.suggest_categorical(name, options)
+                         for name, options in decisions.items()}, decisions)
