@@ -8,17 +8,10 @@ import pytest
 from experiments import digits
 
 
-@pytest.mark.slow
-def test_the_split_and_a_training_are_fixed():
-  (train_x, train_y), (val_x, _), (test_x, test_y) = digits.split()
+def test_the_split():
+  (train_x, train_y), (val_x, _), (test_x, _) = digits.split()
   assert train_x.shape == (1000, 8, 8, 1) and val_x.shape[0] == 397 and test_x.shape[0] == 400
   assert set(np.unique(train_y)) == set(range(10)) and train_x.max() <= 1.0
-  arch = {'conv1_kernel': 3, 'conv1_width': 4, 'conv2_kernel': 3, 'conv2_width': 8,
-          'pool': 'avg', 'dense': 0}
-  data = digits.split()
-  first = digits.train(arch, data)
-  assert first == digits.train(arch, data)  # deterministic: samplers differ only in what they ask
-  assert 0.5 < first[0] <= 1.0 and 0.5 < first[1] <= 1.0
 
 
 @pytest.mark.slow
@@ -31,6 +24,12 @@ def test_a_study_with_two_worker_processes(tmp_path, monkeypatch):
                          trials=2, workers=2)  # BananasSampler: test_optuna_sampler*.py
   assert len(run['best_val_accuracy']) == 2 and run['distinct_architectures'] == 2
   assert np.all(np.diff(run['best_val_accuracy']) >= 0)
-  assert 0 < run['chosen_test_accuracy'] <= 1 and set(run['chosen']) == set(digits.SPACE)
+  assert 0.5 < run['chosen_test_accuracy'] <= 1 and set(run['chosen']) == set(digits.SPACE)
+  # Deterministic: trained again here, the architecture scores what a worker measured, so
+  # samplers differ only in what they ask (to one image: here XLA compiles with the
+  # suite's cheaper passes, whose float rounding may flip one borderline prediction).
+  again = digits.train(run['chosen'], digits.split())
+  assert again == pytest.approx((run['chosen_val_accuracy'], run['chosen_test_accuracy']),
+                                abs=1.01 / 397)
   with pytest.raises(ValueError, match="unknown sampler 'cmaes'; accepted: bananas, tpe"):
     digits.make_sampler('cmaes', 0, 0, 3, 2)
