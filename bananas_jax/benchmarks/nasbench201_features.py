@@ -35,13 +35,19 @@ the cells as parameters do). Abdelfattah et al. (ICLR 2021) report about 0.76 an
 """
 
 import functools
+import json
 import pathlib
 import re
 import time
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+from flax import linen as nn
 
+from bananas_jax import provenance
 from bananas_jax.benchmarks import nasbench201
+from bananas_jax.io import records
 from bananas_jax.spaces import nasbench201 as space_lib
 
 DATA_FILE = pathlib.Path(__file__).parent / 'data' / 'nasbench201_features.npz'
@@ -50,88 +56,94 @@ NUM_CLASSES = {'cifar10': 10, 'cifar100': 100, 'imagenet16_120': 120}
 IMAGE_SIZE = {'cifar10': 32, 'cifar100': 32, 'imagenet16_120': 16}
 CHANNELS = (16, 32, 64)
 CELLS_PER_STAGE = 5
-_CONV_KERNEL = {'nor_conv_1x1': 1, 'nor_conv_3x3': 3}
 
 
-def _network_class():
-  """The Flax module, built on first use so that importing this module starts no JAX."""
-  import jax.numpy as jnp
-  from flax import linen as nn
+def _batch_norm():
+  return nn.BatchNorm(use_running_average=True, momentum=0.9, epsilon=1e-5)
 
-  def batch_norm():
-    return nn.BatchNorm(use_running_average=True, momentum=0.9, epsilon=1e-5)
 
-  class ReLUConvBN(nn.Module):
-    features: int
-    kernel: int
-    stride: int = 1
+class ReLUConvBN(nn.Module):
+  """ReLU, a convolution without bias, BatchNorm: the benchmark's convolution ops."""
 
-    @nn.compact
-    def __call__(self, x):
-      pad = (self.kernel - 1) // 2
-      x = nn.Conv(self.features, (self.kernel,) * 2, (self.stride,) * 2,
-                  padding=((pad, pad), (pad, pad)), use_bias=False, name='conv')(nn.relu(x))
-      return batch_norm()(x)
+  features: int
+  kernel: int
+  stride: int = 1
 
-  class Edge(nn.Module):
-    """Every op of the space, summed with one-hot weights: one program for every cell;
-    the ops a cell does not use get weight 0, hence no gradient."""
-    features: int
+  @nn.compact
+  def __call__(self, x):
+    pad = (self.kernel - 1) // 2
+    x = nn.Conv(self.features, (self.kernel,) * 2, (self.stride,) * 2,
+                padding=((pad, pad), (pad, pad)), use_bias=False, name='conv')(nn.relu(x))
+    return _batch_norm()(x)
 
-    @nn.compact
-    def __call__(self, x, weights):
-      outputs = {
-          'avg_pool_3x3': nn.avg_pool(x, (3, 3), padding=((1, 1), (1, 1)),
-                                      count_include_pad=False),
-          'nor_conv_1x1': ReLUConvBN(self.features, 1, name='nor_conv_1x1')(x),
-          'nor_conv_3x3': ReLUConvBN(self.features, 3, name='nor_conv_3x3')(x),
-          'none': jnp.zeros_like(x), 'skip_connect': x}
-      return sum(w * outputs[op] for op, w in zip(space_lib.OPS, weights))
 
-  class Cell(nn.Module):
-    features: int
+class Edge(nn.Module):
+  """Every op of the space, summed with one-hot weights: one program for every cell;
+  the ops a cell does not use get weight 0, hence no gradient."""
 
-    @nn.compact
-    def __call__(self, x, weights):
-      nodes = [x]
-      for dst in range(1, max(d for _, d in space_lib.EDGES) + 1):
-        nodes.append(sum(Edge(self.features, name=f'edge_{e}')(nodes[src], weights[e])
-                         for e, (src, d) in enumerate(space_lib.EDGES) if d == dst))
-      return nodes[-1]
+  features: int
 
-  class ResidualReduction(nn.Module):
-    features: int
+  @nn.compact
+  def __call__(self, x, weights):
+    outputs = {
+        'avg_pool_3x3': nn.avg_pool(x, (3, 3), padding=((1, 1), (1, 1)),
+                                    count_include_pad=False),
+        'nor_conv_1x1': ReLUConvBN(self.features, 1, name='nor_conv_1x1')(x),
+        'nor_conv_3x3': ReLUConvBN(self.features, 3, name='nor_conv_3x3')(x),
+        'none': jnp.zeros_like(x), 'skip_connect': x}
+    return sum(w * outputs[op] for op, w in zip(space_lib.OPS, weights))
 
-    @nn.compact
-    def __call__(self, x):
-      y = ReLUConvBN(self.features, 3, 2, name='conv_a')(x)
-      y = ReLUConvBN(self.features, 3, 1, name='conv_b')(y)
-      shortcut = nn.Conv(self.features, (1, 1), use_bias=False, name='shortcut')(
-          nn.avg_pool(x, (2, 2), (2, 2)))
-      return shortcut + y
 
-  class Network(nn.Module):
-    """NAS-Bench-201's network; ``weights`` ``float[6, 5]``: each edge's one-hot op."""
-    num_classes: int
+class Cell(nn.Module):
+  """Node ``j`` sums edge ``(i, j)``'s op of node ``i`` over ``i < j``; node 3 is the output."""
 
-    @nn.compact
-    def __call__(self, x, weights):
-      x = batch_norm()(nn.Conv(CHANNELS[0], (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
-                               name='stem')(x))
-      for stage, features in enumerate(CHANNELS):
-        if stage:
-          x = ResidualReduction(features, name=f'reduction_{stage}')(x)
-        for c in range(CELLS_PER_STAGE):
-          x = Cell(features, name=f'cell_{stage}_{c}')(x, weights)
-      x = nn.relu(batch_norm()(x))
-      return nn.Dense(self.num_classes, name='classifier')(jnp.mean(x, axis=(1, 2)))
+  features: int
 
-  return Network
+  @nn.compact
+  def __call__(self, x, weights):
+    nodes = [x]
+    for dst in range(1, max(d for _, d in space_lib.EDGES) + 1):
+      nodes.append(sum(Edge(self.features, name=f'edge_{e}')(nodes[src], weights[e])
+                       for e, (src, d) in enumerate(space_lib.EDGES) if d == dst))
+    return nodes[-1]
+
+
+class ResidualReduction(nn.Module):
+  """Between stages: two ReLU-conv-BN 3x3 (the first at stride 2) beside a shortcut of 2x2
+  average pooling and a 1x1 convolution."""
+
+  features: int
+
+  @nn.compact
+  def __call__(self, x):
+    y = ReLUConvBN(self.features, 3, 2, name='conv_a')(x)
+    y = ReLUConvBN(self.features, 3, 1, name='conv_b')(y)
+    shortcut = nn.Conv(self.features, (1, 1), use_bias=False, name='shortcut')(
+        nn.avg_pool(x, (2, 2), (2, 2)))
+    return shortcut + y
+
+
+class Network(nn.Module):
+  """NAS-Bench-201's network; ``weights`` ``float[6, 5]``: each edge's one-hot op."""
+
+  num_classes: int
+
+  @nn.compact
+  def __call__(self, x, weights):
+    x = _batch_norm()(nn.Conv(CHANNELS[0], (3, 3), padding=((1, 1), (1, 1)), use_bias=False,
+                             name='stem')(x))
+    for stage, features in enumerate(CHANNELS):
+      if stage:
+        x = ResidualReduction(features, name=f'reduction_{stage}')(x)
+      for c in range(CELLS_PER_STAGE):
+        x = Cell(features, name=f'cell_{stage}_{c}')(x, weights)
+    x = nn.relu(_batch_norm()(x))
+    return nn.Dense(self.num_classes, name='classifier')(jnp.mean(x, axis=(1, 2)))
 
 
 def network(dataset):
   """The Flax network for ``dataset``'s classes."""
-  return _network_class()(NUM_CLASSES[_check(dataset)])
+  return Network(NUM_CLASSES[_check(dataset)])
 
 
 def _check(dataset):
@@ -142,8 +154,6 @@ def _check(dataset):
 
 def _variables(dataset, dtype=None):
   """The network's initial variables (seed 0) on one all-ones image."""
-  import jax
-  import jax.numpy as jnp
   size = IMAGE_SIZE[dataset]
   image = jnp.ones((1, size, size, 3), dtype or jnp.float32)
   return network(dataset).init(jax.random.key(0), image, jnp.ones((6, space_lib.NUM_OPS)))
@@ -152,7 +162,6 @@ def _variables(dataset, dtype=None):
 def _per_op_table(dataset, size_of):
   """``(base, table)``: ``size_of(path, shape)`` summed over the parameters no edge owns,
   and per edge and op (``[6, NUM_OPS]``) over the five cells of all three stages."""
-  import jax
   shapes = jax.eval_shape(lambda: _variables(dataset))['params']
   base, table = 0, np.zeros((space_lib.NUM_EDGES, space_lib.NUM_OPS), np.int64)
   for path, leaf in jax.tree_util.tree_flatten_with_path(shapes)[0]:
@@ -202,7 +211,6 @@ def _ops():
 
 def _x64():
   """Float64 inside (jax.enable_x64 from jax 0.7 on; jax.experimental's before it)."""
-  import jax
   if hasattr(jax, 'enable_x64'):
     return jax.enable_x64(True)
   from jax.experimental import enable_x64
@@ -217,8 +225,6 @@ def synflow_scores(dataset, archs=None, chunk=64, progress=None):
   network is linear in each layer's parameters, so by Euler's theorem the score, the sum of
   ``theta * dR/dtheta``, is ``d/dt R(t * theta)`` at ``t = 1``: one forward-mode derivative
   instead of a gradient per parameter (tests: equal to the gradient's definition)."""
-  import jax
-  import jax.numpy as jnp
   archs = _ops() if archs is None else np.asarray(archs)
   with _x64():
     variables = jax.tree.map(lambda v: jnp.abs(v.astype(jnp.float64)),
@@ -249,10 +255,6 @@ def synflow_scores(dataset, archs=None, chunk=64, progress=None):
 def write(out=DATA_FILE, datasets=tuple(NUM_CLASSES), progress=None):
   """Computes every feature of every cell and writes them, with the seconds each dataset
   took and what made them (``provenance``, a JSON string), to ``out`` (atomically)."""
-  import json
-
-  from bananas_jax import provenance
-  from bananas_jax.io import records
   arrays, seconds = {}, {}
   for dataset in datasets:
     tick = time.perf_counter()
