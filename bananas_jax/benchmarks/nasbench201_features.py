@@ -156,25 +156,25 @@ def _variables(dataset, dtype=None):
   """The network's initial variables (seed 0) on one all-ones image."""
   size = IMAGE_SIZE[dataset]
   image = jnp.ones((1, size, size, 3), dtype or jnp.float32)
-  return network(dataset).init(jax.random.key(0), image, jnp.ones((6, space_lib.NUM_OPS)))
+  return network(dataset).init(jax.random.key(0), image,
+                              jnp.ones((space_lib.NUM_EDGES, space_lib.NUM_OPS)))
 
 
-def _per_op_table(dataset, size_of):
-  """``(base, table)``: ``size_of(path, shape)`` summed over the parameters no edge owns,
-  and per edge and op (``[6, NUM_OPS]``) over the five cells of all three stages."""
+def _per_cell(dataset, amount_of):
+  """``float[15625]``: ``amount_of(names, shape)`` summed over the parameters of every cell's
+  network, in millions: the parameters no edge owns, plus per edge those of the op the
+  cell chose there, summed over the five cells of all three stages."""
   shapes = jax.eval_shape(lambda: _variables(dataset))['params']
-  base, table = 0, np.zeros((space_lib.NUM_EDGES, space_lib.NUM_OPS), np.int64)
+  base, per_op = 0, np.zeros((space_lib.NUM_EDGES, space_lib.NUM_OPS), np.int64)
   for path, leaf in jax.tree_util.tree_flatten_with_path(shapes)[0]:
     names = [p.key for p in path]
-    amount = size_of(names, leaf.shape)
-    edge = [re.fullmatch(r'edge_(\d)', n) for n in names]
-    edge = [m for m in edge if m]
-    if edge:
-      table[int(edge[0].group(1)), space_lib.OPS.index(names[names.index(edge[0].group(0)) + 1])] \
-          += amount
-    else:
+    amount = amount_of(names, leaf.shape)
+    edge = next((i for i, name in enumerate(names) if name.startswith('edge_')), None)
+    if edge is None:
       base += amount
-  return base, table
+    else:  # .../edge_<e>/<op>/...
+      per_op[int(names[edge][len('edge_'):]), space_lib.OPS.index(names[edge + 1])] += amount
+  return (base + per_op[np.arange(space_lib.NUM_EDGES), _ops()].sum(-1)) / 1e6
 
 
 def _resolution(dataset, names):
@@ -190,8 +190,7 @@ def _resolution(dataset, names):
 
 def parameter_counts(dataset):
   """``float[15625]``: every cell's parameters (millions), row = official index."""
-  base, table = _per_op_table(dataset, lambda names, shape: int(np.prod(shape)))
-  return (base + table[np.arange(6), _ops()].sum(-1)) / 1e6
+  return _per_cell(dataset, lambda names, shape: int(np.prod(shape)))
 
 
 def flop_counts(dataset):
@@ -201,8 +200,7 @@ def flop_counts(dataset):
       return 0
     side = _resolution(dataset, names)
     return int(np.prod(shape)) * side * side
-  base, table = _per_op_table(dataset, macs)
-  return (base + table[np.arange(6), _ops()].sum(-1)) / 1e6
+  return _per_cell(dataset, macs)
 
 
 def _ops():
