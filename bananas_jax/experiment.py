@@ -6,6 +6,7 @@ batches of ``trial_batch``, appends each batch's records as soon as they are don
 writes ``summary.json``. Re-running the same command resumes where it stopped.
 """
 
+import dataclasses
 import pathlib
 import time
 
@@ -67,6 +68,11 @@ def build(config):
                 for name, settings in sections.items()}
   for name in multi:
     algorithms[name] = search.with_fidelities(algorithms[name], benchmark.fidelities)
+  columns = benchmarks.free_features(config.search_space, config.dataset)
+  for name, algorithm in algorithms.items():
+    if columns and hasattr(algorithm, 'cell_features'):
+      algorithms[name] = dataclasses.replace(
+          algorithm, cell_features=search.CellFeatures.of(table.space, table.archs, columns))
   return benchmark, algorithms
 
 

@@ -44,11 +44,12 @@ SMALL = {
     'asha': {},
     'bohb': {},
     'bananas_prefilter': {'k': 5, 'predictor': TINY_ENSEMBLE},
+    'bananas_mf': {'k': 5, 'num_init': 5, 'predictor': TINY_ENSEMBLE},
 }
 QUERIES = 20
 # These compile a model's fit into every step: the slow tier runs them.
 SLOW = ('bananas_plus', 'bohamiann', 'bonas', 'gcn_predictor', 'alphax', 'dngo', 'npenas',
-        'hyperband', 'bohb', 'bananas_prefilter')
+        'hyperband', 'bohb', 'bananas_prefilter', 'bananas_mf')
 REPEATS_QUERIES = ('reinforce',)  # on-policy: it may sample a cell it has seen
 
 
@@ -101,7 +102,7 @@ def test_a_trials_queries_depend_on_its_seed_alone(name, multi_fidelity):
 
   full = batch.epochs == benchmark_fidelity(benchmark)
   assert np.all(np.isfinite(batch.val_error))
-  if name == 'bananas_prefilter':  # total_queries counts its full-fidelity queries
+  if name in ('bananas_prefilter', 'bananas_mf'):  # total_queries counts full-fidelity ones
     np.testing.assert_array_equal(full.sum(1), QUERIES)
   else:
     assert batch.rows.shape == (5, QUERIES)

@@ -1,11 +1,13 @@
 """Benchmarks by search-space name: ``benchmarks.load('nasbench201', 'cifar10', 200)``."""
 
-from bananas_jax.benchmarks import nasbench101, nasbench201
+from bananas_jax.benchmarks import nasbench101, nasbench201, nasbench201_features
 from bananas_jax.benchmarks.tabular import Evaluation, MultiFidelityBenchmark, TabularBenchmark
 
 LOADERS = {'nasbench201': nasbench201.load, 'nasbench101': nasbench101.load}
 # The training budgets (epochs) each benchmark's tables hold.
 FIDELITIES = {'nasbench201': nasbench201.FIDELITIES, 'nasbench101': nasbench101.FIDELITIES}
+# Features of every cell that cost no training (zero-cost scores, sizes), by dataset.
+FREE_FEATURES = {'nasbench201': nasbench201_features.model_inputs}
 
 
 def load(search_space: str, dataset: str, fidelity: int, path=None) -> TabularBenchmark:
@@ -30,3 +32,9 @@ def load_multifidelity(search_space: str, dataset: str, fidelity: int,
   return MultiFidelityBenchmark.stack([
       load(search_space, dataset, epochs, path)
       for epochs in FIDELITIES[search_space] if epochs <= fidelity])
+
+
+def free_features(search_space: str, dataset: str) -> dict:
+  """``{name: float[rows]}`` in the table's row order: the free features the benchmark
+  offers (none for NAS-Bench-101)."""
+  return FREE_FEATURES[search_space](dataset) if search_space in FREE_FEATURES else {}

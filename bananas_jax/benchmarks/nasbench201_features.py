@@ -284,3 +284,12 @@ def load(dataset):
   """``{feature: float[15625]}`` for ``dataset``, rows in official index order."""
   table = read()
   return {feature: table[f'{_check(dataset)}_{feature}'] for feature in FEATURES}
+
+
+def model_inputs(dataset):
+  """The features on scales a model can read: log parameters, log FLOPs and log(1 + synflow)
+  (synflow spans 0 to 1e60; 341 cells, those whose output no weighted path reaches, score
+  0)."""
+  features = load(dataset)
+  return {'log_params': np.log(features['params']), 'log_flops': np.log(features['flops']),
+          'log1p_synflow': np.log1p(features['synflow'])}

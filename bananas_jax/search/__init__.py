@@ -14,6 +14,7 @@ from bananas_jax.predictors import BOHAMIANN
 from bananas_jax.search.alphax import AlphaX
 from bananas_jax.search.asha import Asha
 from bananas_jax.search.bananas import Bananas, BananasPlus, BananasPrefilter
+from bananas_jax.search.bananas_mf import BananasMF, CellFeatures
 from bananas_jax.search.base import Algorithm, HistorySearch, ModelBasedSearch, num_steps
 from bananas_jax.search.evolution import RegularizedEvolution
 from bananas_jax.search.gp_bo import GPBayesOpt
@@ -30,18 +31,21 @@ from bananas_jax.search.tpe import TreeParzenEstimator
 ALGORITHMS = {cls.name: cls for cls in (
     Bananas, BananasPlus, RandomSearch, RegularizedEvolution, LocalSearch, GPBayesOpt,
     Reinforce, TreeParzenEstimator, Dngo, Bohamiann, Bonas, GcnPredictor, Npenas, AlphaX,
-    SuccessiveHalving, Hyperband, Asha, Bohb, BananasPrefilter)}
+    SuccessiveHalving, Hyperband, Asha, Bohb, BananasPrefilter, BananasMF)}
 
 # Settings that were renamed: a config that still uses an old name is refused with the new.
 RENAMED_SETTINGS = {GPBayesOpt: {'distance': 'encoding'},
                     BOHAMIANN: {'num_steps': 'num_sghmc_steps'}}
 
 
+# Fields a driver fills in from the run and its benchmark, never a config section.
+DRIVER_FIELDS = ('space', 'total_queries', 'cell_features')
+
+
 def _settable_fields(cls):
-  """The fields a config section sets: every init field but the run-wide space and query
-  count."""
+  """The fields a config section sets: every init field but the driver's."""
   return {f.name: f for f in dataclasses.fields(cls)
-          if f.init and f.name not in ('space', 'total_queries')}
+          if f.init and f.name not in DRIVER_FIELDS}
 
 
 def as_config(value):

@@ -70,27 +70,38 @@ class Bananas(ModelBasedSearch):
   def encode(self, archs):
     return self.space.encode(archs, self.encoding, self.cutoff)
 
+  def fit_model(self, key, state):
+    """``(params, inputs)``: the predictor fitted from scratch to the trial's results, and
+    how a candidate becomes its input (here the history and the encoding)."""
+    params = self.predictor.fit(key, self.encode(state.archs), state.val_error, state.mask)
+    return params, self.encode
+
+  def ranked(self, state):
+    """The :class:`History` that candidates, the incumbent and novelty come from."""
+    return state
+
   def propose(self, key, state, num=None):
     """One BANANAS iteration: candidates, the model fitted from scratch, acquisition; the
     ``num`` (default ``k``) best candidates."""
     cand_key, fit_key, acq_key, fill_key = jax.random.split(key, 4)
-    params = self.predictor.fit(fit_key, self.encode(state.archs), state.val_error, state.mask)
-    predict = lambda archs: self.predictor.predict(params, self.encode(archs))
+    params, inputs = self.fit_model(fit_key, state)
+    history = self.ranked(state)
+    predict = lambda archs: self.predictor.predict(params, inputs(archs))
     cands, valid = acquisition.candidates(
-        self.acq_opt, cand_key, self.space, state, self.num_parents, self.num_mutations,
+        self.acq_opt, cand_key, self.space, history, self.num_parents, self.num_mutations,
         self.mutation_rate, self.num_random, lambda archs: predict(archs)[0],
         self.num_climb_steps)
-    x = self.encode(cands)
+    x = inputs(cands)
     mean, std = self.predictor.predict(params, x)
     members = (self.predictor.predict_members(params, x)
                if self.acq_fn in acquisition.NEEDS_MEMBERS else None)
     score = lambda key: acquisition.score(self.acq_fn, key, mean, std,
-                                          jnp.min(state.val_error), members)
+                                          jnp.min(history.val_error), members)
     if self.draw_per_proposal:  # parallel Thompson sampling: row i is proposal i's draw
       scores = jax.vmap(score)(jax.random.split(acq_key, num or self.k))
     else:
       scores = score(acq_key)
-    return self.select(fill_key, state, cands, valid, scores, mean, num)
+    return self.select(fill_key, history, cands, valid, scores, mean, num)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""BANANAS-MF: BANANAS that learns from cheap trainings and climbs like local search.
+
+One model-based loop with the four things that lead NAS-Bench-201 at some budget:
+
+- **Screening first** (successive halving's strength): a trial starts with ``num_screen``
+  random architectures trained at the lowest fidelity (12 epochs on NAS-Bench-201, 6% of a
+  full training each), and only their ``num_init`` best are trained in full.
+- **A model of every fidelity**: the ensemble is fitted to every evaluation the trial paid
+  for, at any fidelity, with the training budget (epochs / full epochs) as an input; it
+  predicts at full fidelity. Low-fidelity results are far more numerous, so the model sees
+  many more cells than it has full trainings.
+- **The incumbent's neighbourhood** (local search's strength): candidates are made by
+  ``acq_opt`` from the best full-fidelity cells; the default climbs the model's surface
+  through single edits, so proposals sit where model and neighbourhood agree.
+- **Free features** (zero-cost scores): where the benchmark offers them (NAS-Bench-201:
+  log parameters, log FLOPs, log synflow of the cell's network, none of which costs a
+  training), the driver hands them over as :class:`CellFeatures` and they are model inputs
+  beside the encoding.
+
+Each iteration screens the acquisition's ``pool * k`` best new candidates at the lowest
+fidelity and trains the ``k`` best of them (by that validation error) in full.
+``total_queries`` counts full-fidelity queries, as for BANANAS. Mechanics and defaults:
+docs/algorithm.md, "BANANAS-MF".
+"""
+
+import dataclasses
+import hashlib
+from typing import Any, ClassVar, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bananas_jax import acquisition, spaces
+from bananas_jax.history import History, sample_new
+from bananas_jax.predictors import MetaNetEnsemble
+from bananas_jax.predictors.base import check_at_least_one
+from bananas_jax.search.bananas import Bananas
+from bananas_jax.search.multifidelity import Evaluations, MultiFidelitySearch, Rung
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CellFeatures:
+  """Free per-cell features of a table (zero-cost scores, sizes), found by canonical key
+  inside a jitted search. Equal and hashed by content, so a search that holds them stays a
+  static argument of jit."""
+
+  names: tuple
+  keys: np.ndarray  # int32[cells], ascending canonical keys
+  values: np.ndarray  # float32[cells, features], standardised over the table
+
+  @classmethod
+  def of(cls, space, archs, columns):
+    """From the table's ``archs`` and ``columns`` (``{name: float[cells]}`` in row order):
+    each column standardised to mean 0, deviation 1 over the table."""
+    keys = np.asarray(space.canonical_key(archs))
+    order = np.argsort(keys, kind='stable')
+    values = np.stack([columns[name] for name in columns], axis=1)[order].astype(np.float64)
+    values = (values - values.mean(0)) / values.std(0)
+    return cls(tuple(columns), keys[order].astype(np.int32), values.astype(np.float32))
+
+  @property
+  def _digest(self):
+    return hashlib.sha1(self.keys.tobytes() + self.values.tobytes()
+                        + repr(self.names).encode()).hexdigest()
+
+  def __eq__(self, other):
+    return isinstance(other, CellFeatures) and self._digest == other._digest
+
+  def __hash__(self):
+    return hash(self._digest)
+
+  def __call__(self, space, archs):
+    """``float32[N, features]`` of ``archs`` (each must be a cell of the table)."""
+    index = jnp.searchsorted(jnp.asarray(self.keys), space.canonical_key(archs))
+    return jnp.asarray(self.values)[jnp.minimum(index, self.keys.shape[0] - 1)]
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomRung(Rung):
+  """A rung of new architectures drawn at random, not proposed by the model."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BananasMF(MultiFidelitySearch, Bananas):
+  """BANANAS-MF; every field is a config field (``cell_features`` is handed over by the
+  driver, not set by a config). Defaults were fixed on tuning seeds 1000-1029 before the
+  comparison on seeds 0-99 (experiments/RESULTS.md)."""
+
+  name: ClassVar[str] = 'bananas_mf'
+  num_init: int = 2  # full trainings of the best screened cells, before any model
+  num_screen: int = 20  # random cells screened at the lowest fidelity first
+  k: int = 2
+  pool: int = 4  # cells screened per full training
+  encoding: str = 'adjacency'
+  acq_opt: str = 'local_search'
+  num_parents: int = 3
+  use_features: bool = True  # the benchmark's free features as model inputs, if it has any
+  fidelities: tuple = ()
+  predictor: MetaNetEnsemble = MetaNetEnsemble(epochs=60, batch_size=64)
+  cell_features: Optional[CellFeatures] = None
+
+  def __post_init__(self):
+    super().__post_init__()
+    check_at_least_one(self.name, self, 'pool', 'num_screen')
+    if self.num_screen < self.num_init:
+      raise ValueError(f'{self.name}: num_screen ({self.num_screen}) must be at least '
+                       f'num_init ({self.num_init}), the screened cells trained in full')
+
+  def plan(self):
+    low, full = self.fidelities[0], self.fidelities[-1]
+    screened = self.pool * self.k
+    iteration = [Rung(low, screened), Rung(full, self.k, source=screened)]
+    return ([RandomRung(low, self.num_screen), Rung(full, self.num_init, source=self.num_screen)]
+            + iteration * ((self.total_queries - self.num_init) // self.k))
+
+  def init(self, key):
+    del key
+    iterations = (self.total_queries - self.num_init) // self.k
+    capacity = self.num_screen + self.total_queries + iterations * self.pool * self.k
+    return Evaluations.empty(self.space, capacity)
+
+  def inputs(self, archs, epochs):
+    """The model's input: the encoding, the free features (if used) and the budget as a
+    fraction of a full training."""
+    parts = [self.encode(archs)]
+    if self.use_features and self.cell_features is not None:
+      parts.append(self.cell_features(self.space, archs))
+    budget = jnp.broadcast_to(jnp.asarray(epochs, jnp.float32) / self.fidelities[-1],
+                              parts[0].shape[:1])
+    return jnp.concatenate(parts + [budget[:, None]], axis=1)
+
+  def fit_model(self, key, state):
+    """The ensemble fitted to every evaluation at its own budget; candidates are read at
+    full fidelity."""
+    history = state.history
+    params = self.predictor.fit(key, self.inputs(history.archs, state.epochs),
+                                history.val_error, history.mask)
+    return params, lambda archs: self.inputs(archs, self.fidelities[-1])
+
+  def ranked(self, state):
+    """Every evaluation, ranked by its full-fidelity results alone: parents and the
+    incumbent come from those, novelty from every cell seen."""
+    full = state.epochs == self.fidelities[-1]
+    history = state.history
+    return history._replace(val_error=jnp.where(full, history.val_error, jnp.inf))
+
+  def ask(self, key, state, step):
+    epochs = jnp.full(step.size, step.epochs, jnp.int32)
+    if step.source:  # the best of the cells just screened, trained in full
+      start = state.history.count - step.source
+      screened = jax.lax.dynamic_slice_in_dim(state.history.val_error, start, step.source)
+      best = start + jnp.argsort(screened, stable=True)[:step.size]
+      return spaces.take(state.history.archs, best), epochs
+    if isinstance(step, RandomRung):
+      return sample_new(key, self.space, step.size, state.history.keys), epochs
+    return self.propose(key, state, num=step.size)[0], epochs

@@ -1,0 +1,133 @@
+"""BANANAS-MF's own mechanics on worked examples: its plan, the screened cells it trains in
+full, the model that learns from low-fidelity results, the free features the driver hands
+it, its refused settings and NAS-Bench-101's four budgets. (That a trial alone equals it
+in a batch is the contract suite's check, tests/test_algorithm_contract.py.)"""
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from bananas_jax import benchmarks, experiment, search
+from bananas_jax.benchmarks import nasbench101 as nb101
+from bananas_jax.configs import nasbench201 as config_lib
+from bananas_jax.search.bananas_mf import RandomRung
+from bananas_jax.search.multifidelity import Evaluations, Rung
+
+TINY = {'fidelities': [12, 200], 'predictor': {'num_ensemble': 2, 'epochs': 5}}
+
+
+@pytest.fixture(scope='module')
+def multi():
+  return benchmarks.load_multifidelity('nasbench201', 'cifar10', 200)
+
+
+def make(space, total_queries, **settings):
+  return search.make('bananas_mf', space, total_queries, {**TINY, **settings})
+
+
+def test_plan_screens_at_random_first_then_the_models_pools(multi):
+  algorithm = make(multi.full.space, 6, num_screen=5, num_init=2, k=2, pool=3)
+  assert algorithm.plan() == [RandomRung(12, 5), Rung(200, 2, source=5),
+                              Rung(12, 6), Rung(200, 2, source=6),
+                              Rung(12, 6), Rung(200, 2, source=6)]
+  # The random rung is a step of its own even where a pool has the same size.
+  assert RandomRung(12, 6) != Rung(12, 6)
+
+
+@pytest.mark.slow  # compiles a search end to end
+def test_the_best_screened_cells_are_trained_in_full(multi):
+  algorithm = make(multi.full.space, 4, num_screen=6, num_init=2, k=2, pool=3)
+  out = search.run_trials(algorithm, multi, [0, 1])
+  np.testing.assert_array_equal(out.epochs, [[12] * 6 + [200] * 2 + [12] * 6 + [200] * 2] * 2)
+  for trial in range(2):
+    rows, val = out.rows[trial], out.val_error[trial]
+    assert len(set(rows[out.epochs[trial] == 12])) == 12  # every screened cell is new
+    for screened, full in ((slice(0, 6), slice(6, 8)), (slice(8, 14), slice(14, 16))):
+      order = np.argsort(val[screened], kind='stable')
+      np.testing.assert_array_equal(rows[full], rows[screened][order[:2]])
+      np.testing.assert_array_equal(val[full], multi.full.val_error[rows[full]])
+
+
+def test_a_low_fidelity_result_moves_the_models_full_fidelity_ranking(multi):
+  """The same history but for one 12-epoch result of cell A: told that A screened as well
+  as the best cells did, the model ranks A ahead of B; told that it screened badly, behind."""
+  space = multi.full.space
+  algorithm = make(space, 40, predictor={'num_ensemble': 3, 'epochs': 100})
+  rows = np.random.default_rng(0).permutation(len(multi.full.val_error))
+  seen, (a, b) = rows[:40], rows[40:42]
+  archs = multi.full.archs[np.concatenate([seen, seen[:20]])]
+  epochs = jnp.array([12] * 40 + [200] * 20, jnp.int32)
+  state = Evaluations.empty(space, 61).add(space, archs, epochs,
+                                           multi.query(archs, epochs).val_error)
+  low = multi.val_error[0][seen]
+  one_arch = multi.full.archs[jnp.array([a])]
+
+  @jax.jit
+  def ranks_a_first(told_error):
+    told = state.add(space, one_arch, jnp.array([12], jnp.int32), told_error[None])
+    params, inputs = algorithm.fit_model(jax.random.PRNGKey(0), told)
+    mean, _ = algorithm.predictor.predict(params, inputs(multi.full.archs[jnp.array([a, b])]))
+    return mean[0] < mean[1]
+
+  assert bool(ranks_a_first(low.min()))
+  assert not bool(ranks_a_first(low.max()))
+
+
+def test_the_driver_hands_nasbench201s_free_features_and_none_elsewhere(tmp_path):
+  config = config_lib.get_config()
+  config.algorithms = 'bananas_mf'
+  benchmark, algorithms = experiment.build(config)
+  features = algorithms['bananas_mf'].cell_features
+  assert features.names == ('log_params', 'log_flops', 'log1p_synflow')
+  table = benchmark.full
+  rows = np.arange(0, 15625, 97)
+  got = np.asarray(features(table.space, table.archs[rows]))
+  columns = benchmarks.free_features('nasbench201', 'cifar10')
+  for i, name in enumerate(features.names):
+    want = (columns[name] - columns[name].mean()) / columns[name].std()
+    np.testing.assert_allclose(got[:, i], want[rows], rtol=1e-5, atol=1e-5)
+  # Equal by content (one compiled search per table), other datasets' features differ.
+  again = experiment.build(config)[1]['bananas_mf']
+  assert again == algorithms['bananas_mf'] and hash(again) == hash(algorithms['bananas_mf'])
+  config.dataset = 'imagenet16_120'
+  assert experiment.build(config)[1]['bananas_mf'].cell_features != features
+  # The model's input: encoding, features, budget; without features, encoding and budget.
+  mf = algorithms['bananas_mf']
+  width = mf.space.encoding_dim(mf.encoding, mf.cutoff)
+  assert mf.inputs(table.archs[:3], 12).shape == (3, width + 4)
+  np.testing.assert_allclose(mf.inputs(table.archs[:3], 12)[:, -1], 12 / 200)
+  config.bananas_mf.use_features = False
+  bare = experiment.build(config)[1]['bananas_mf']
+  assert bare.inputs(table.archs[:3], 200).shape == (3, width + 1)
+  assert benchmarks.free_features('nasbench101', 'cifar10') == {}
+
+
+@pytest.mark.parametrize('settings,message', [
+    ({'encoding': 'graph'}, r"bananas_mf: encoding 'graph' with a MetaNetEnsemble"),
+    ({'num_screen': 1, 'num_init': 2},
+     r'bananas_mf: num_screen \(1\) must be at least num_init \(2\)'),
+    ({'pool': 0}, r'bananas_mf: pool must be at least 1, got 0'),
+])
+def test_bad_settings_are_refused_naming_the_value(settings, message):
+  space = benchmarks.load('nasbench201', 'cifar10', 200).space
+  with pytest.raises(ValueError, match=message):
+    search.make('bananas_mf', space, 10, settings)
+
+
+@pytest.mark.slow  # compiles a search end to end
+def test_nasbench101_at_four_budgets_screens_at_the_lowest_and_trains_at_108(tmp_path):
+  path = tmp_path / 'nasbench_full.tfrecord'
+  nb101.write_synthetic(path, num_vertices=4, seed=0, repeats=2, epochs=(4, 12, 36, 108))
+  config = ml_collections.ConfigDict(config_lib.get_config())
+  config.update(search_space='nasbench101', fidelity=108, data_path=str(path),
+                total_queries=6, algorithms='bananas_mf')
+  config.bananas_mf.update(num_screen=6, k=2, pool=2, predictor={'epochs': 5})
+  benchmark, algorithms = experiment.build(config)
+  algorithm = algorithms['bananas_mf']
+  assert algorithm.fidelities == (4, 12, 36, 108) and algorithm.cell_features is None
+  out = search.run_trials(algorithm, benchmark, [0, 1])
+  np.testing.assert_array_equal(out.epochs, [[4] * 6 + [108] * 2 + ([4] * 4 + [108] * 2) * 2] * 2)
+  full = out.epochs == 108
+  np.testing.assert_array_equal(out.val_error[full], benchmark.full.val_error[out.rows[full]])
