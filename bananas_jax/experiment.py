@@ -145,7 +145,8 @@ def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_t
     answered = bool(reported[i].any())
     arch = jax.tree.map(lambda leaf: leaf[i, best], trial_results.archs)
     trace = search.cost_trace(trial_results.val_error[i], trial_results.test_error[i],
-                              trial_results.train_time[i], reported[i])
+                              trial_results.train_time[i], reported[i],
+                              trial_results.epochs[i] / full.fidelity)
     new.append({
         'algorithm': name, 'trial': int(trial), 'seed': int(seed), 'queries': list(queries),
         'test_error': rounded(test[i], 5),
@@ -154,7 +155,8 @@ def trial_records(name, trials, seeds, trial_results, benchmark, queries, wall_t
         'best_index': int(trial_results.rows[i, best]) if answered else None,
         'train_time_s': [round(float(x), 1) for x in cost[i]],
         'spent_s': round(float(trial_results.train_time[i].sum()), 1),
-        'cost_trace': [[round(s, 1), round(v, 5), round(t, 5)] for s, v, t in trace],
+        'cost_trace': [[round(s, 1), round(v, 5), round(t, 5), n, round(q, 4)]
+                       for s, v, t, n, q in trace],
         'wall_time_s': round(wall_time_s, 4),
     })
   return new

@@ -43,6 +43,9 @@ def test_records_and_summary(tmp_path):
   trace = np.array(record['cost_trace'])
   assert np.all(np.diff(trace[:, 0]) > 0) and np.all(np.diff(trace[:, 1]) < 0)
   assert trace[-1, 0] <= cost[2] == record['spent_s'] and trace[-1, 2] == record['test_error'][-1]
+  # Each new best's query count: all queries are full-fidelity ones here.
+  assert np.all(np.diff(trace[:, 3]) > 0) and trace[-1, 3] <= 30
+  np.testing.assert_array_equal(trace[:, 4], trace[:, 3])
   assert record['best_arch'].startswith('|') and 0 <= record['best_index'] < 15625
   assert json.loads((tmp_path / 'config.json').read_text())['total_queries'] == 30
   assert summary['algorithms']['random_search']['trials'] == 3

@@ -213,8 +213,9 @@ def test_cost_axis_of_records_and_summaries():
   val = np.array([5.0, 3.0, 4.0, 1.0])
   test = val + 0.5
   reported = np.array([False, True, True, True])  # the first query is a low fidelity
-  trace = search.cost_trace(val, test, np.array([1.0, 10.0, 10.0, 10.0]), reported)
-  assert trace == [[11.0, 3.0, 3.5], [31.0, 1.0, 1.5]]
+  trace = search.cost_trace(val, test, np.array([1.0, 10.0, 10.0, 10.0]), reported,
+                            np.array([0.1, 1.0, 1.0, 1.0]))
+  assert trace == [[11.0, 3.0, 3.5, 1, 1.1], [31.0, 1.0, 1.5, 3, 3.1]]
   np.testing.assert_array_equal(results.at_costs(trace, [5, 11, 30, 31, 1e9]),
                                 [np.nan, 3.5, 3.5, 1.5, 1.5])
   record = lambda t, trace, spent: {'algorithm': 'a', 'trial': t, 'queries': [4],

@@ -152,14 +152,20 @@ def best_by_validation(val_error, test_error, queries, reported=None):
   return np.where(found, take(val_error), np.nan), np.where(found, take(test_error), np.nan)
 
 
-def cost_trace(val_error, test_error, train_time, reported):
+def cost_trace(val_error, test_error, train_time, reported, budget_share):
   """One trial's best-by-validation answer as a function of simulated training time: the
-  ``[seconds, val, test]`` at which each new best reported query was paid for (queries are
-  charged in the order they were asked; cumulative seconds)."""
+  ``[seconds, val, test, full queries, queries]`` at which each new best reported query was
+  paid for (queries are charged in the order they were asked; cumulative seconds, the
+  full-fidelity queries made so far, and every query made so far, each counted as
+  ``budget_share``: its epochs over the full fidelity's, so a 12-epoch query on
+  NAS-Bench-201 counts 12/200, the paper's query axis for multi-fidelity searches)."""
   cost = np.cumsum(train_time)
+  full_queries = np.cumsum(reported)
+  queries = np.cumsum(budget_share)
   trace, best = [], np.inf
   for i in np.flatnonzero(reported):
     if val_error[i] < best:
       best = val_error[i]
-      trace.append([float(cost[i]), float(val_error[i]), float(test_error[i])])
+      trace.append([float(cost[i]), float(val_error[i]), float(test_error[i]),
+                    int(full_queries[i]), float(queries[i])])
   return trace
