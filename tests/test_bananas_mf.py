@@ -3,6 +3,8 @@ full, the model that learns from low-fidelity results, the free features the dri
 it, its refused settings and NAS-Bench-101's four budgets. (That a trial alone equals it
 in a batch is the contract suite's check, tests/test_algorithm_contract.py.)"""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -12,7 +14,8 @@ import pytest
 from bananas_jax import benchmarks, experiment, search
 from bananas_jax.benchmarks import nasbench101 as nb101
 from bananas_jax.configs import nasbench201 as config_lib
-from bananas_jax.search.bananas_mf import RandomRung
+from bananas_jax.history import sample_new
+from bananas_jax.search.bananas_mf import InitialRung
 from bananas_jax.search.multifidelity import Evaluations, Rung
 
 TINY = {'fidelities': [12, 200], 'predictor': {'num_ensemble': 2, 'epochs': 5}}
@@ -29,11 +32,11 @@ def make(space, total_queries, **settings):
 
 def test_plan_screens_at_random_first_then_the_models_pools(multi):
   algorithm = make(multi.full.space, 6, num_screen=5, num_init=2, k=2, pool=3)
-  assert algorithm.plan() == [RandomRung(12, 5), Rung(200, 2, source=5),
+  assert algorithm.plan() == [InitialRung(12, 5), Rung(200, 2, source=5),
                               Rung(12, 6), Rung(200, 2, source=6),
                               Rung(12, 6), Rung(200, 2, source=6)]
   # The random rung is a step of its own even where a pool has the same size.
-  assert RandomRung(12, 6) != Rung(12, 6)
+  assert InitialRung(12, 6) != Rung(12, 6)
 
 
 def test_a_low_fidelity_result_moves_the_models_full_fidelity_ranking(multi):
@@ -90,11 +93,31 @@ def test_the_driver_hands_nasbench201s_free_features_and_none_elsewhere(tmp_path
   assert benchmarks.free_features('nasbench101', 'cifar10') == {}
 
 
+def test_the_first_screening_takes_the_best_random_cells_by_free_features():
+  config = config_lib.get_config()
+  config.algorithms = 'bananas_mf'
+  config.bananas_mf.update(num_screen=5, zero_cost_pool=40)
+  benchmark, algorithms = experiment.build(config)
+  algorithm, key = algorithms['bananas_mf'], jax.random.PRNGKey(3)
+  state = algorithm.init(key)
+  archs, epochs = jax.jit(algorithm.ask, static_argnums=2)(key, state, InitialRung(12, 5))
+  drawn = sample_new(key, algorithm.space, 40, state.history.keys)
+  score = np.asarray(algorithm.cell_features(algorithm.space, drawn)).mean(axis=1)
+  best = np.asarray(drawn)[np.argsort(-score)[:5]]
+  np.testing.assert_array_equal(archs, best)
+  np.testing.assert_array_equal(epochs, [12] * 5)
+  # Without features (NAS-Bench-101, or none handed over) the first screening is random.
+  bare = dataclasses.replace(algorithm, cell_features=None)
+  np.testing.assert_array_equal(bare.ask(key, state, InitialRung(12, 5))[0], drawn[:5])
+
+
 @pytest.mark.parametrize('settings,message', [
     ({'encoding': 'graph'}, r"bananas_mf: encoding 'graph' with a MetaNetEnsemble"),
     ({'num_screen': 1, 'num_init': 2},
      r'bananas_mf: num_screen \(1\) must be at least num_init \(2\)'),
     ({'pool': 0}, r'bananas_mf: pool must be at least 1, got 0'),
+    ({'zero_cost_pool': 10},
+     r'bananas_mf: zero_cost_pool \(10\) must be 0 or at least num_screen \(20\)'),
 ])
 def test_bad_settings_are_refused_naming_the_value(settings, message):
   space = benchmarks.load('nasbench201', 'cifar10', 200).space

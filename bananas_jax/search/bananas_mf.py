@@ -77,8 +77,9 @@ class CellFeatures:
 
 
 @dataclasses.dataclass(frozen=True)
-class RandomRung(Rung):
-  """A rung of new architectures drawn at random, not proposed by the model."""
+class InitialRung(Rung):
+  """The first screening: new cells drawn at random (see ``zero_cost_pool``), not proposed
+  by the model."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +97,9 @@ class BananasMF(MultiFidelitySearch, Bananas):
   acq_opt: str = 'local_search'
   num_parents: int = 3
   use_features: bool = True  # the benchmark's free features as model inputs, if it has any
+  # With free features: the first screening takes the num_screen best of this many random
+  # cells by the features' mean (larger cells, higher synflow first); 0: random cells.
+  zero_cost_pool: int = 0
   fidelities: tuple = ()
   predictor: MetaNetEnsemble = MetaNetEnsemble(epochs=60, batch_size=64)
   cell_features: Optional[CellFeatures] = None
@@ -103,6 +107,9 @@ class BananasMF(MultiFidelitySearch, Bananas):
   def __post_init__(self):
     super().__post_init__()
     check_at_least_one(self.name, self, 'pool', 'num_screen')
+    if self.zero_cost_pool and self.zero_cost_pool < self.num_screen:
+      raise ValueError(f'{self.name}: zero_cost_pool ({self.zero_cost_pool}) must be 0 or at '
+                       f'least num_screen ({self.num_screen}), the cells it chooses from')
     if self.num_screen < self.num_init:
       raise ValueError(f'{self.name}: num_screen ({self.num_screen}) must be at least '
                        f'num_init ({self.num_init}), the screened cells trained in full')
@@ -111,7 +118,7 @@ class BananasMF(MultiFidelitySearch, Bananas):
     low, full = self.fidelities[0], self.fidelities[-1]
     screened = self.pool * self.k
     iteration = [Rung(low, screened), Rung(full, self.k, source=screened)]
-    return ([RandomRung(low, self.num_screen), Rung(full, self.num_init, source=self.num_screen)]
+    return ([InitialRung(low, self.num_screen), Rung(full, self.num_init, source=self.num_screen)]
             + iteration * ((self.total_queries - self.num_init) // self.k))
 
   def init(self, key):
@@ -152,6 +159,10 @@ class BananasMF(MultiFidelitySearch, Bananas):
       screened = jax.lax.dynamic_slice_in_dim(state.history.val_error, start, step.source)
       best = start + jnp.argsort(screened, stable=True)[:step.size]
       return spaces.take(state.history.archs, best), epochs
-    if isinstance(step, RandomRung):
-      return sample_new(key, self.space, step.size, state.history.keys), epochs
+    if isinstance(step, InitialRung):
+      if not self.zero_cost_pool or self.cell_features is None:
+        return sample_new(key, self.space, step.size, state.history.keys), epochs
+      drawn = sample_new(key, self.space, self.zero_cost_pool, state.history.keys)
+      score = jnp.mean(self.cell_features(self.space, drawn), axis=1)
+      return spaces.take(drawn, jnp.argsort(-score)[:step.size]), epochs
     return self.propose(key, state, num=step.size)[0], epochs

@@ -3,15 +3,20 @@ NAS-Bench-201's three datasets, 100 trials (trial t uses seed t).
 
   python -m launch.sweep --config=experiments/configs/multifidelity.py:full
   python -m launch.sweep --config=experiments/configs/multifidelity.py:multi
-  python -m launch.plot --inputs=runs/sweep_multifidelity_full,runs/sweep_multifidelity_multi \
-      --out=experiments/results/multifidelity
+  python -m launch.sweep --config=experiments/configs/multifidelity.py:bananas_mf
+  python -m launch.plot --inputs=runs/sweep_multifidelity_full,runs/sweep_multifidelity_multi,\
+runs/sweep_multifidelity_bananas_mf --out=experiments/results/multifidelity
+  python -m experiments.leaders --inputs=runs/sweep_multifidelity_full,\
+runs/sweep_multifidelity_multi,runs/sweep_multifidelity_bananas_mf \
+      --candidate=bananas_mf --out=experiments/results/multifidelity
 
 Results are read at simulated budgets of N full trainings (N times the table's mean
 200-epoch training time; 150 is what random search's 150 queries cost on average), so a
 trial must run long enough to spend the largest: ``full`` (BANANAS, BANANAS screening its
 proposals at 12 epochs, regularized evolution, local search, random search) makes 200
 full-fidelity queries, ``multi`` (successive halving, Hyperband, ASHA, BOHB) 700
-evaluations at 12 or 200 epochs. Measured on the 2-core CPU at commit 6264c65: 11 min 26 s
+evaluations at 12 or 200 epochs, ``bananas_mf`` 150 full-fidelity queries and the
+12-epoch screenings before them. Measured on the 2-core CPU at commit 6264c65: 11 min 26 s
 (full) and 3 min 28 s (multi). Test error (%) once 150 full trainings' time is spent, mean
 over 100 trials:
 
@@ -31,7 +36,8 @@ Tables at 10-150 trainings, the figure and provenance: experiments/RESULTS.md.
 from bananas_jax.configs import nasbench201
 
 PARTS = {'full': ('bananas,bananas_prefilter,evolution,local_search,random_search', 200),
-         'multi': ('successive_halving,hyperband,asha,bohb', 700)}
+         'multi': ('successive_halving,hyperband,asha,bohb', 700),
+         'bananas_mf': ('bananas_mf', 150)}
 
 
 def get_config(part='full'):
