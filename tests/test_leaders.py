@@ -1,11 +1,11 @@
-"""experiments/leaders.py on records made by hand: paired differences, verdicts, the queries
+"""Who leads a comparison (results.compare, experiments/leaders.py) on records made by hand: paired differences, verdicts, the queries
 until the best-validation cell, and the query axis."""
 
 import math
 
 import pytest
 
-from experiments import leaders
+from bananas_jax import results as leaders
 
 REFERENCE = {'full_training_s': 10.0, 'val_optimum_index': 7}
 
