@@ -1,18 +1,17 @@
 """BANANAS-MF's own mechanics on worked examples: its plan, the screened cells it trains in
 full, the model that learns from low-fidelity results, the free features the driver hands
-it, its refused settings and NAS-Bench-101's four budgets. (That a trial alone equals it
-in a batch is the contract suite's check, tests/test_algorithm_contract.py.)"""
+it and its refused settings. (That a trial alone equals it in a batch is the contract
+suite's check, tests/test_algorithm_contract.py; NAS-Bench-101's four budgets are
+tests/test_multifidelity.py's.)"""
 
 import dataclasses
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import pytest
 
 from bananas_jax import benchmarks, experiment, search
-from bananas_jax.benchmarks import nasbench101 as nb101
 from bananas_jax.configs import nasbench201 as config_lib
 from bananas_jax.history import sample_new
 from bananas_jax.search.bananas_mf import InitialRung
@@ -123,26 +122,3 @@ def test_bad_settings_are_refused_naming_the_value(settings, message):
   space = benchmarks.load('nasbench201', 'cifar10', 200).space
   with pytest.raises(ValueError, match=message):
     search.make('bananas_mf', space, 10, settings)
-
-
-@pytest.mark.slow  # compiles a search end to end
-def test_on_nasbench101s_four_budgets_the_best_screened_cells_are_trained_in_full(tmp_path):
-  path = tmp_path / 'nasbench_full.tfrecord'
-  nb101.write_synthetic(path, num_vertices=4, seed=0, repeats=2, epochs=(4, 12, 36, 108))
-  config = ml_collections.ConfigDict(config_lib.get_config())
-  config.update(search_space='nasbench101', fidelity=108, data_path=str(path),
-                total_queries=6, algorithms='bananas_mf')
-  config.bananas_mf.update(num_screen=6, k=2, pool=2, predictor={'epochs': 5})
-  benchmark, algorithms = experiment.build(config)
-  algorithm = algorithms['bananas_mf']
-  assert algorithm.fidelities == (4, 12, 36, 108) and algorithm.cell_features is None
-  out = search.run_trials(algorithm, benchmark, [0, 1])
-  np.testing.assert_array_equal(out.epochs, [[4] * 6 + [108] * 2 + ([4] * 4 + [108] * 2) * 2] * 2)
-  for trial in range(2):
-    rows, val = out.rows[trial], out.val_error[trial]
-    assert len(set(rows[out.epochs[trial] == 4])) == 14  # every screened cell is new
-    for screened, full in ((slice(0, 6), slice(6, 8)), (slice(8, 12), slice(12, 14)),
-                           (slice(14, 18), slice(18, 20))):
-      order = np.argsort(val[screened], kind='stable')
-      np.testing.assert_array_equal(rows[full], rows[screened][order[:2]])
-      np.testing.assert_array_equal(val[full], benchmark.full.val_error[rows[full]])

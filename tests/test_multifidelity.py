@@ -62,16 +62,33 @@ def test_nasbench101_at_four_budgets_from_a_full_official_file(tmp_path):
     got = multi.query(archs, jnp.full(num, epochs, jnp.int32))
     np.testing.assert_array_equal(got.val_error, single.val_error)
     np.testing.assert_array_equal(got.train_time, single.train_time)
-  # The new searches run on that path, through the experiment.
+  # The multi-fidelity searches run on that path, through the experiment.
   config = ml_collections.ConfigDict(config_lib.get_config())
   config.update(search_space='nasbench101', fidelity=108, data_path=str(path), trials=2,
                 trial_batch=2, total_queries=40, workdir=str(tmp_path / 'run'),
-                algorithms='successive_halving,asha')
+                algorithms='successive_halving,asha,bananas_mf')
+  config.bananas_mf.update(num_screen=6, k=2, pool=2, predictor={'epochs': 5})
   summary = experiment.run_search(config)  # one bracket: 27, 9, 3 and 1 at 4 ... 108 epochs
   assert summary['algorithms']['successive_halving']['test_error_at_budget_mean'][-1] > 0
   records = results.workdir_records(tmp_path / 'run')
-  assert len(records) == 4 and all(r['spent_s'] > 0 for r in records)
+  assert len(records) == 6 and all(r['spent_s'] > 0 for r in records)
   assert {r['best_index'] for r in records} - {None} <= set(range(num))
+  # BANANAS-MF screens at the lowest budget and trains the best screened cells at 108 (the
+  # same program as the run's: the jit cache serves it).
+  benchmark, algorithms = experiment.build(config)
+  algorithm = algorithms['bananas_mf']
+  assert algorithm.fidelities == (4, 12, 36, 108) and algorithm.cell_features is None
+  out = search.run_trials(algorithm, benchmark, [0, 1])
+  np.testing.assert_array_equal(out.epochs, [[4] * 6 + [108] * 2 + ([4] * 4 + [108] * 2) * 19] * 2)
+  for trial in range(2):
+    rows, val = out.rows[trial], out.val_error[trial]
+    assert len(set(rows[out.epochs[trial] == 4])) == 6 + 4 * 19  # every screened cell is new
+    for start in [0] + [8 + 6 * i for i in range(19)]:
+      screened = 6 if start == 0 else 4
+      order = np.argsort(val[start:start + screened], kind='stable')
+      full = slice(start + screened, start + screened + 2)
+      np.testing.assert_array_equal(rows[full], rows[start:start + screened][order[:2]])
+      np.testing.assert_array_equal(val[full], benchmark.full.val_error[rows[full]])
 
 
 def test_a_bracket_of_successive_halving_by_hand():
