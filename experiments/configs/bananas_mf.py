@@ -2,8 +2,7 @@
 by side on NAS-Bench-201's three datasets, seeds 1000-1019 (the comparison's seeds, 0-99,
 are not used here).
 
-  python -m launch.sweep --config=experiments/configs/bananas_mf.py
-  python -m launch.plot --inputs=runs/sweep_bananas_mf_tune --out=/tmp/bananas_mf_tune
+  python -m launch.sweep --config=experiments/configs/bananas_mf.py:1   # and :2
 
 Each variant changes one setting of the defaults; the comparison against the other
 searches is the multi-fidelity sweep's ``bananas_mf`` part (experiments/configs/
@@ -12,24 +11,36 @@ multifidelity.py). What was tried and measured: experiments/RESULTS.md, "BANANAS
 
 from bananas_jax.configs import nasbench201
 
-VARIANTS = {
+# Round 1 (seeds 1000-1019, CIFAR-10 and CIFAR-100): one setting changed each.
+ROUND_1 = {
     'bananas_mf_k4': dict(k=4),
     'bananas_mf_pool8': dict(pool=8),
     'bananas_mf_nofeatures': dict(use_features=False),
 }
+# Round 2: BANANAS' mutations as candidates, and the features for the first screening only.
+MUTATION = dict(acq_opt='mutation', num_parents=5)
+ROUND_2 = {
+    'bananas_mf_mutation': dict(use_features=False, **MUTATION),
+    'bananas_mf_mutation_zc': dict(use_features=False, zero_cost_pool=200, **MUTATION),
+    'bananas_mf_mutation_zc_features': dict(zero_cost_pool=200, **MUTATION),
+}
+ROUNDS = {'1': ROUND_1, '2': ROUND_2}
 
 
-def get_config():
+def get_config(round_='2'):
+  if round_ not in ROUNDS:
+    raise ValueError(f'unknown round {round_!r}; accepted: {", ".join(ROUNDS)}')
   config = nasbench201.get_config()
-  for label, settings in VARIANTS.items():
+  variants = ROUNDS[round_]
+  for label, settings in variants.items():
     config[label] = nasbench201.algorithm_section('bananas_mf', algorithm='bananas_mf',
                                                   **settings)
-  config.algorithms = ','.join(['bananas_mf', *VARIANTS])
+  config.algorithms = ','.join(['bananas_mf', *variants] if round_ == '1' else variants)
   config.seed = 1000
   config.trials = 20
   config.trial_batch = 20
   config.total_queries = 150
-  config.name = 'bananas_mf_tune'
+  config.name = f'bananas_mf_tune{round_}'
   config.sweep_dir = ''  # '' means runs/sweep_<name>
   config.grid = 'dataset=cifar10,cifar100,imagenet16_120'
   config.points = ''
