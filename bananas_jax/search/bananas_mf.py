@@ -25,18 +25,18 @@ docs/algorithm.md, "BANANAS-MF".
 
 import dataclasses
 import hashlib
-from typing import Any, ClassVar, Optional
+from typing import ClassVar, Optional
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bananas_jax import acquisition, spaces
-from bananas_jax.history import History, sample_new
+from bananas_jax import spaces
+from bananas_jax.history import sample_new
 from bananas_jax.predictors import MetaNetEnsemble
 from bananas_jax.predictors.base import check_at_least_one
 from bananas_jax.search.bananas import Bananas
-from bananas_jax.search.multifidelity import Evaluations, MultiFidelitySearch, Rung
+from bananas_jax.search.multifidelity import (Evaluations, MultiFidelitySearch, Rung,
+                                              best_of_previous)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -155,10 +155,7 @@ class BananasMF(MultiFidelitySearch, Bananas):
   def ask(self, key, state, step):
     epochs = jnp.full(step.size, step.epochs, jnp.int32)
     if step.source:  # the best of the cells just screened, trained in full
-      start = state.history.count - step.source
-      screened = jax.lax.dynamic_slice_in_dim(state.history.val_error, start, step.source)
-      best = start + jnp.argsort(screened, stable=True)[:step.size]
-      return spaces.take(state.history.archs, best), epochs
+      return best_of_previous(state.history, step.source, step.size), epochs
     if isinstance(step, InitialRung):
       if not self.zero_cost_pool or self.cell_features is None:
         return sample_new(key, self.space, step.size, state.history.keys), epochs

@@ -110,6 +110,14 @@ def check_common(name, total_queries, eta):
     raise ValueError(f'{name}: eta must be at least 2, got {eta}')
 
 
+def best_of_previous(history, source, size):
+  """The ``size`` best architectures (by validation error) of the last ``source``
+  evaluations: a rung's promotions."""
+  start = history.count - source
+  previous = jax.lax.dynamic_slice_in_dim(history.val_error, start, source)
+  return spaces.take(history.archs, start + jnp.argsort(previous, stable=True)[:size])
+
+
 def bracket(fidelities, num_configs, eta):
   """The rungs of one bracket: ``num_configs`` new architectures at ``fidelities[0]``, then
   ``floor(n / eta)`` of each rung's ``n`` at the next fidelity (at least one)."""
@@ -154,10 +162,7 @@ class SuccessiveHalving(MultiFidelitySearch):
     epochs = jnp.full(step.size, step.epochs, jnp.int32)
     if not step.source:
       return self.new_archs(key, state, step.size), epochs
-    start = state.history.count - step.source
-    previous = jax.lax.dynamic_slice_in_dim(state.history.val_error, start, step.source)
-    best = start + jnp.argsort(previous, stable=True)[:step.size]
-    return spaces.take(state.history.archs, best), epochs
+    return best_of_previous(state.history, step.source, step.size), epochs
 
 
 @dataclasses.dataclass(frozen=True)
