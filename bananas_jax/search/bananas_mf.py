@@ -3,19 +3,21 @@
 One model-based loop with the four things that lead NAS-Bench-201 at some budget:
 
 - **Screening first** (successive halving's strength): a trial starts with ``num_screen``
-  random architectures trained at the lowest fidelity (12 epochs on NAS-Bench-201, 6% of a
-  full training each), and only their ``num_init`` best are trained in full.
+  architectures trained at the lowest fidelity (12 epochs on NAS-Bench-201, 6% of a full
+  training each), and only their ``num_init`` best are trained in full.
 - **A model of every fidelity**: the ensemble is fitted to every evaluation the trial paid
   for, at any fidelity, with the training budget (epochs / full epochs) as an input; it
   predicts at full fidelity. Low-fidelity results are far more numerous, so the model sees
   many more cells than it has full trainings.
 - **The incumbent's neighbourhood** (local search's strength): candidates are made by
-  ``acq_opt`` from the best full-fidelity cells; the default climbs the model's surface
-  through single edits, so proposals sit where model and neighbourhood agree.
+  ``acq_opt`` from the best full-fidelity cells, by default BANANAS' mutations of them
+  (``local_search`` climbs the model's surface through single edits instead), and the
+  acquisition picks among them, so proposals sit where model and neighbourhood agree.
 - **Free features** (zero-cost scores): where the benchmark offers them (NAS-Bench-201:
   log parameters, log FLOPs, log synflow of the cell's network, none of which costs a
-  training), the driver hands them over as :class:`CellFeatures` and they are model inputs
-  beside the encoding.
+  training), the driver hands them over as :class:`CellFeatures`. They choose the first
+  screening (the best ``num_screen`` of ``zero_cost_pool`` random cells by their mean) and
+  are model inputs beside the encoding.
 
 Each iteration screens the acquisition's ``pool * k`` best new candidates at the lowest
 fidelity and trains the ``k`` best of them (by that validation error) in full.
@@ -85,8 +87,8 @@ class InitialRung(Rung):
 @dataclasses.dataclass(frozen=True)
 class BananasMF(MultiFidelitySearch, Bananas):
   """BANANAS-MF; every field is a config field (``cell_features`` is handed over by the
-  driver, not set by a config). Defaults were fixed on tuning seeds 1000-1029 before the
-  comparison on seeds 0-99 (experiments/RESULTS.md)."""
+  driver, not set by a config). Defaults were fixed on tuning seeds 1000-1019 before the
+  comparison on seeds 0-99 (experiments/RESULTS.md, "BANANAS-MF")."""
 
   name: ClassVar[str] = 'bananas_mf'
   num_init: int = 2  # full trainings of the best screened cells, before any model
@@ -94,12 +96,11 @@ class BananasMF(MultiFidelitySearch, Bananas):
   k: int = 2
   pool: int = 4  # cells screened per full training
   encoding: str = 'adjacency'
-  acq_opt: str = 'local_search'
-  num_parents: int = 3
+  acq_opt: str = 'mutation'
   use_features: bool = True  # the benchmark's free features as model inputs, if it has any
   # With free features: the first screening takes the num_screen best of this many random
   # cells by the features' mean (larger cells, higher synflow first); 0: random cells.
-  zero_cost_pool: int = 0
+  zero_cost_pool: int = 200
   fidelities: tuple = ()
   predictor: MetaNetEnsemble = MetaNetEnsemble(epochs=60, batch_size=64)
   cell_features: Optional[CellFeatures] = None
