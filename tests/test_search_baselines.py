@@ -11,7 +11,7 @@ SPACE = spaces.make('nasbench201')
 
 @pytest.mark.slow
 def test_evolution_local_search_and_tpe_beat_random_search(cifar10):
-  seeds = np.arange(40)
+  seeds = np.arange(24)  # margins 0.45, 0.58, 0.28 over random search at 100 queries
   final = {}
   for name in ('random_search', 'evolution', 'local_search', 'tpe'):
     out = search.run_trials(search.make(name, SPACE, 100), cifar10, seeds)

@@ -160,11 +160,17 @@ def _variables(dataset, dtype=None):
                               jnp.ones((space_lib.NUM_EDGES, space_lib.NUM_OPS)))
 
 
+@functools.lru_cache(maxsize=None)
+def _parameter_shapes(dataset):
+  """The network's parameter shapes, traced once per dataset (no compilation)."""
+  return jax.eval_shape(lambda: _variables(dataset))['params']
+
+
 def _per_cell(dataset, amount_of):
   """``float[15625]``: ``amount_of(names, shape)`` summed over the parameters of every cell's
   network, in millions: the parameters no edge owns, plus per edge those of the op the
   cell chose there, summed over the five cells of all three stages."""
-  shapes = jax.eval_shape(lambda: _variables(dataset))['params']
+  shapes = _parameter_shapes(dataset)
   base, per_op = 0, np.zeros((space_lib.NUM_EDGES, space_lib.NUM_OPS), np.int64)
   for path, leaf in jax.tree_util.tree_flatten_with_path(shapes)[0]:
     names = [p.key for p in path]
