@@ -35,13 +35,14 @@ def workdir_records(workdir):
 BUDGETS = (10, 25, 50, 100, 150)
 
 
-def at_costs(trace, costs):
-  """The test error of a trial's answer once ``costs`` simulated seconds were spent (its
-  ``cost_trace``); NaN before its first full-fidelity result."""
+def at_costs(trace, costs, column=2):
+  """The test error (``column`` 1: the validation error) of a trial's answer once ``costs``
+  simulated seconds were spent (its ``cost_trace``); NaN before its first full-fidelity
+  result."""
   seconds = np.array([c[0] for c in trace] + [np.inf])
   last = np.searchsorted(seconds, np.asarray(costs, np.float64), side='right') - 1
-  test = np.array([c[2] for c in trace] + [np.nan])
-  return np.where(last >= 0, test[last], np.nan)
+  error = np.array([c[column] for c in trace] + [np.nan])
+  return np.where(last >= 0, error[last], np.nan)
 
 
 def mean_and_stderr(values):
@@ -172,7 +173,21 @@ def queries_to_optimum(record, optimum):
   return record['cost_trace'][-1][3]
 
 
+def against_best_other(errors, candidate, b):
+  """``candidate`` against the algorithm with the lowest mean error at budget ``b``
+  (``errors``: ``{algorithm: [seeds, budgets]}``)."""
+  means = {name: float(values[:, b].mean()) for name, values in errors.items()}
+  best_other = min((n for n in means if n != candidate), key=means.get)
+  diff, stderr = paired(errors[candidate][:, b], errors[best_other][:, b])
+  return {'means': means, 'best_other': best_other, 'difference': diff,
+          'difference_stderr': stderr, 'verdict': verdict(diff, stderr)}
+
+
 def compare(reference, runs, candidate, baseline, queries):
+  """``candidate`` against the best other algorithm at each budget, by the answer's test
+  error and by its validation error (what the searches minimise), and on its own axes:
+  the queries until it selects the best-validation cell, and the query axis against
+  ``baseline``."""
   seeds = sorted(runs[candidate])
   missing = {name: sorted(set(seeds) - set(own)) for name, own in runs.items()}
   if any(missing.values()):
@@ -180,16 +195,12 @@ def compare(reference, runs, candidate, baseline, queries):
     raise ValueError(f'{name} has no record for seeds {missing[name][:5]}: the comparison '
                      f'is paired by seed, so every algorithm needs the same ones')
   costs = np.asarray(BUDGETS, np.float64) * reference['full_training_s']
-  test = {name: np.array([at_costs(own[s]['cost_trace'], costs) for s in seeds])
-          for name, own in runs.items()}
-  cells = []
-  for b, budget in enumerate(BUDGETS):
-    means = {name: float(values[:, b].mean()) for name, values in test.items()}
-    best_other = min((n for n in means if n != candidate), key=means.get)
-    diff, stderr = paired(test[candidate][:, b], test[best_other][:, b])
-    cells.append({'budget': budget, 'means': means, 'best_other': best_other,
-                  'difference': diff, 'difference_stderr': stderr,
-                  'verdict': verdict(diff, stderr)})
+  at = lambda column: {name: np.array([at_costs(own[s]['cost_trace'], costs, column)
+                                       for s in seeds]) for name, own in runs.items()}
+  test, val = at(2), at(1)
+  cells = [{'budget': budget, **against_best_other(test, candidate, b),
+            'validation': against_best_other(val, candidate, b)}
+           for b, budget in enumerate(BUDGETS)]
   to_optimum = [queries_to_optimum(runs[candidate][s], reference['val_optimum_index'])
                 for s in seeds]
   own = [at_queries(runs[candidate][s], queries) for s in seeds]
@@ -209,12 +220,16 @@ def leaders_markdown(report, candidate, baseline):
     lines += [f'**{dataset}**: {candidate} against the best other algorithm at each budget '
               f'(test error %, mean over {r["trials"]} paired seeds; difference ± its '
               f'standard error)', '',
-              '| budget | ' + candidate + ' | best other | difference | verdict |',
-              '| ---: | ---: | --- | ---: | --- |']
+              '| budget | ' + candidate + ' | best other | difference | verdict | by '
+              'validation error: difference, verdict |',
+              '| ---: | ---: | --- | ---: | --- | --- |']
     for c in r['budgets']:
+      v = c['validation']
       lines.append(f'| {c["budget"]} | {c["means"][candidate]:.3f} | {c["best_other"]} '
                    f'{c["means"][c["best_other"]]:.3f} | {c["difference"]:+.3f} ± '
-                   f'{c["difference_stderr"]:.3f} | {c["verdict"]} |')
+                   f'{c["difference_stderr"]:.3f} | {c["verdict"]} | {v["difference"]:+.3f} '
+                   f'± {v["difference_stderr"]:.3f} against {v["best_other"]}, '
+                   f'{v["verdict"]} |')
     q = r['query_axis']
     lines += ['', f'Median full-fidelity queries until the answer is the best-validation '
               f'cell: {r["median_full_queries_to_best_validation_cell"]:g} '

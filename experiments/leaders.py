@@ -9,7 +9,8 @@ best other algorithm there (lowest mean test error). Trial t of every algorithm 
 t, so the difference is taken per seed and its standard error is that of the paired
 differences. A cell is marked **leads** when the candidate's mean is below the best
 other's by more than one standard error of the difference, **ties** within one, and
-**behind** otherwise. Two more figures on the candidate's own axis:
+**behind** otherwise; the same comparison by the answer's validation error (what every
+search minimises) stands beside it. Two more figures on the candidate's own axis:
 
 - the full-fidelity queries after which each trial's answer is the table's best-validation
   cell (median over trials; trials that never select it count as infinite);

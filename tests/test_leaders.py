@@ -28,6 +28,8 @@ def test_verdicts_come_from_the_paired_differences():
   assert cell['best_other'] == 'ls' and cell['verdict'] == 'leads'
   assert cell['difference'] == pytest.approx(-0.2)
   assert cell['difference_stderr'] == pytest.approx(0.1 / math.sqrt(3))
+  # By validation error (every answer here validates at 1.0): no difference.
+  assert cell['validation']['difference'] == 0 and cell['validation']['verdict'] == 'ties'
   # Differences +0.1, -0.1, 0: within one standard error.
   tied = leaders.compare(REFERENCE, runs([5.1, 5.0, 5.0], [5.0, 5.1, 5.0]), 'mf', 'ls', 3)
   assert tied['budgets'][-1]['verdict'] == 'ties'
