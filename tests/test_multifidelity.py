@@ -67,7 +67,7 @@ def test_nasbench101_at_four_budgets_from_a_full_official_file(tmp_path):
   config.update(search_space='nasbench101', fidelity=108, data_path=str(path), trials=2,
                 trial_batch=2, total_queries=40, workdir=str(tmp_path / 'run'),
                 algorithms='successive_halving,asha,bananas_mf')
-  config.bananas_mf.update(num_screen=6, k=2, pool=2, predictor={'epochs': 5})
+  config.bananas_mf.update(num_screen=6, k=2, pool=2, predictor={'epochs': 2, 'num_ensemble': 2})
   summary = experiment.run_search(config)  # one bracket: 27, 9, 3 and 1 at 4 ... 108 epochs
   assert summary['algorithms']['successive_halving']['test_error_at_budget_mean'][-1] > 0
   records = results.workdir_records(tmp_path / 'run')

@@ -52,10 +52,9 @@ def test_results_do_not_depend_on_the_device_count():
   algo = search.make('bananas', spaces.make('nasbench201'), 20,
                      {'predictor': {'epochs': 5, 'num_ensemble': 2}})
   here = search.run_trials(algo, bench, [0, 1, 2, 3, 4]).rows  # 5 trials padded to 6
-  for count in (1, 4):
-    other = run_with_devices(count)
-    assert other['devices'] == count
-    np.testing.assert_array_equal(other['rows'], here)
+  other = run_with_devices(4)  # 4 devices against these 2 (one device: the next test)
+  assert other['devices'] == 4
+  np.testing.assert_array_equal(other['rows'], here)
 
 
 @pytest.mark.slow
