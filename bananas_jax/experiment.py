@@ -68,11 +68,13 @@ def build(config):
                 for name, settings in sections.items()}
   for name in multi:
     algorithms[name] = search.with_fidelities(algorithms[name], benchmark.fidelities)
-  columns = benchmarks.free_features(config.search_space, config.dataset)
-  for name, algorithm in algorithms.items():
-    if columns and hasattr(algorithm, 'cell_features'):
-      algorithms[name] = dataclasses.replace(
-          algorithm, cell_features=search.CellFeatures.of(table.space, table.archs, columns))
+  takes_features = [name for name, a in algorithms.items() if hasattr(a, 'cell_features')]
+  columns = (benchmarks.free_features(config.search_space, config.dataset) if takes_features
+             else {})
+  if columns:
+    features = search.CellFeatures.of(table.space, table.archs, columns)
+    for name in takes_features:
+      algorithms[name] = dataclasses.replace(algorithms[name], cell_features=features)
   return benchmark, algorithms
 
 

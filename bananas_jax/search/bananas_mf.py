@@ -26,6 +26,7 @@ docs/algorithm.md, "BANANAS-MF".
 """
 
 import dataclasses
+import functools
 import hashlib
 from typing import ClassVar, Optional
 
@@ -61,7 +62,7 @@ class CellFeatures:
     values = (values - values.mean(0)) / values.std(0)
     return cls(tuple(columns), keys[order].astype(np.int32), values.astype(np.float32))
 
-  @property
+  @functools.cached_property  # jit hashes its static arguments at every call
   def _digest(self):
     return hashlib.sha1(self.keys.tobytes() + self.values.tobytes()
                         + repr(self.names).encode()).hexdigest()
@@ -124,9 +125,7 @@ class BananasMF(MultiFidelitySearch, Bananas):
 
   def init(self, key):
     del key
-    iterations = (self.total_queries - self.num_init) // self.k
-    capacity = self.num_screen + self.total_queries + iterations * self.pool * self.k
-    return Evaluations.empty(self.space, capacity)
+    return Evaluations.empty(self.space, sum(step.size for step in self.plan()))
 
   def inputs(self, archs, epochs):
     """The model's input: the encoding, the free features (if used) and the budget as a
