@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from bananas_jax import benchmarks, experiment, search
+from bananas_jax import benchmarks, experiment, search, spaces
 from bananas_jax.configs import nasbench201 as config_lib
 from bananas_jax.history import sample_new
 from bananas_jax.search.bananas_mf import InitialRung
@@ -110,7 +110,27 @@ def test_the_first_screening_takes_the_best_random_cells_by_free_features():
   np.testing.assert_array_equal(bare.ask(key, state, InitialRung(12, 5))[0], drawn[:5])
 
 
+def test_promote_all_trains_a_cell_beaten_in_its_own_pool_later(multi):
+  """Screened at 12 epochs: A 10%, B 20%, C 30%, D 40%; A was trained in full. The next
+  pool screens E 35% and F 50%. 'pool' trains E, the best of its pool; 'all' trains B, the
+  best screened cell not yet trained in full (A, better still, already was)."""
+  space = multi.full.space
+  cells = multi.full.archs[jnp.arange(6)]
+  low, full = jnp.array([12] * 4, jnp.int32), jnp.array([200], jnp.int32)
+  state = (Evaluations.empty(space, 10)
+           .add(space, spaces.take(cells, jnp.arange(4)), low, jnp.array([10., 20., 30., 40.]))
+           .add(space, spaces.take(cells, jnp.array([0])), full, jnp.array([12.]))
+           .add(space, spaces.take(cells, jnp.array([4, 5])), low[:2], jnp.array([35., 50.])))
+  step = Rung(200, 1, source=2)
+  for promote, want in (('pool', 4), ('all', 1)):
+    archs, epochs = make(space, 4, promote=promote).ask(jax.random.PRNGKey(0), state, step)
+    np.testing.assert_array_equal(space.canonical_key(archs),
+                                  space.canonical_key(spaces.take(cells, jnp.array([want]))))
+    np.testing.assert_array_equal(epochs, [200])
+
+
 @pytest.mark.parametrize('settings,message', [
+    ({'promote': 'best'}, r"bananas_mf: unknown promote 'best'; accepted: pool, all"),
     ({'encoding': 'graph'}, r"bananas_mf: encoding 'graph' with a MetaNetEnsemble"),
     ({'num_screen': 1, 'num_init': 2},
      r'bananas_mf: num_screen \(1\) must be at least num_init \(2\)'),

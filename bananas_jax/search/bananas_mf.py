@@ -79,6 +79,9 @@ class CellFeatures:
     return jnp.asarray(self.values)[jnp.minimum(index, self.keys.shape[0] - 1)]
 
 
+PROMOTE = ('pool', 'all')
+
+
 @dataclasses.dataclass(frozen=True)
 class InitialRung(Rung):
   """The first screening: new cells drawn at random (see ``zero_cost_pool``), not proposed
@@ -102,6 +105,10 @@ class BananasMF(MultiFidelitySearch, Bananas):
   # With free features: the first screening takes the num_screen best of this many random
   # cells by the features' mean (larger cells, higher synflow first); 0: random cells.
   zero_cost_pool: int = 200
+  # Which screened cells a full training may take: 'pool', the best of the cells screened
+  # just before it; 'all', the best of every cell screened so far and not yet trained in
+  # full (a cell beaten in its own pool may still be trained later).
+  promote: str = 'pool'
   fidelities: tuple = ()
   predictor: MetaNetEnsemble = MetaNetEnsemble(epochs=60, batch_size=64)
   cell_features: Optional[CellFeatures] = None
@@ -109,6 +116,9 @@ class BananasMF(MultiFidelitySearch, Bananas):
   def __post_init__(self):
     super().__post_init__()
     check_at_least_one(self.name, self, 'pool', 'num_screen')
+    if self.promote not in PROMOTE:
+      raise ValueError(f'{self.name}: unknown promote {self.promote!r}; accepted: '
+                       f'{", ".join(PROMOTE)}')
     if self.zero_cost_pool and self.zero_cost_pool < self.num_screen:
       raise ValueError(f'{self.name}: zero_cost_pool ({self.zero_cost_pool}) must be 0 or at '
                        f'least num_screen ({self.num_screen}), the cells it chooses from')
@@ -154,6 +164,8 @@ class BananasMF(MultiFidelitySearch, Bananas):
 
   def ask(self, key, state, step):
     epochs = jnp.full(step.size, step.epochs, jnp.int32)
+    if step.source and self.promote == 'all':
+      return self.best_unpromoted(state, step.size), epochs
     if step.source:  # the best of the cells just screened, trained in full
       return best_of_previous(state.history, step.source, step.size), epochs
     if isinstance(step, InitialRung):
@@ -163,3 +175,13 @@ class BananasMF(MultiFidelitySearch, Bananas):
       score = jnp.mean(self.cell_features(self.space, drawn), axis=1)
       return spaces.take(drawn, jnp.argsort(-score)[:step.size]), epochs
     return self.propose(key, state, num=step.size)[0], epochs
+
+  def best_unpromoted(self, state, size):
+    """The ``size`` best cells by their screening's validation error among every cell
+    screened so far and not yet trained in full."""
+    history = state.history
+    full_keys = jnp.where(state.epochs == self.fidelities[-1], history.keys, -1)
+    promoted = jnp.any(history.keys[:, None] == full_keys[None, :], axis=1)
+    waiting = (state.epochs == self.fidelities[0]) & ~promoted & history.mask
+    order = jnp.argsort(jnp.where(waiting, history.val_error, jnp.inf), stable=True)
+    return spaces.take(history.archs, order[:size])
