@@ -195,11 +195,21 @@ class Trainer:
 
   def train_step(self, state, images, labels, key, drop_rate):
     """One step, dispatched without waiting for it: the metrics are device arrays."""
+    step, args = self._step_call(state, images, labels, key, drop_rate)
+    return step(*args)
+
+  def lower_step(self, state, images, labels, key, drop_rate):
+    """The step traced and lowered for XLA, not compiled: JAX keeps the lowering, so the
+    first ``train_step`` after it only compiles (the bench times the two apart)."""
+    step, args = self._step_call(state, images, labels, key, drop_rate)
+    return step.lower(*args)
+
+  def _step_call(self, state, images, labels, key, drop_rate):
     batch = (*self.shard(images, labels), key, jnp.float32(drop_rate))
     if self.per_genotype:
       static = tuple(tuple(map(tuple, cell)) for cell in self.arch.tolist())
-      return train_step_per_genotype(state, *batch, static, self.model, self.recipe)
-    return train_step(state, *batch, self.arch_on_devices, self.model, self.recipe)
+      return train_step_per_genotype, (state, *batch, static, self.model, self.recipe)
+    return train_step, (state, *batch, self.arch_on_devices, self.model, self.recipe)
 
   def evaluate(self, state, images, labels):
     """Loss and accuracy (%) on a whole set, in batches (the last one padded)."""

@@ -1,8 +1,9 @@
 """Speed of DARTS training on this machine, for a first architecture and a second one after
-it: the initial state, the first step (compilation and run), steady images/s, each by the
-program shared by every architecture and by one compiled per architecture, side by side;
-a 50-epoch search proxy and a 100-architecture search extrapolated from them; the
-per-epoch checkpoint's size, save and load time (synthetic images; no data needed).
+it: the initial state, tracing and lowering, the first step (compilation and run), steady
+images/s, each by the program shared by every architecture and by one compiled per
+architecture, side by side; a 50-epoch search proxy and a 100-architecture search
+extrapolated from them; the per-epoch checkpoint's size, save and load time (synthetic
+images; no data needed).
 
   python -m launch.bench_darts --out=runs/bench/darts.json
   python -m launch.bench_darts --layers=20 --init_channels=36 --batch_size=96 --steps=3

@@ -20,7 +20,9 @@ One model-based loop with the four things that lead NAS-Bench-201 at some budget
   are model inputs beside the encoding.
 
 Each iteration screens the acquisition's ``pool * k`` best new candidates at the lowest
-fidelity and trains the ``k`` best of them (by that validation error) in full.
+fidelity and trains in full the ``k`` best cells (by that validation error) of every cell
+screened so far and not yet trained in full (``promote='all'``; ``'pool'``: of the cells
+just screened).
 ``total_queries`` counts full-fidelity queries, as for BANANAS. Mechanics and defaults:
 docs/algorithm.md, "BANANAS-MF".
 """
@@ -92,7 +94,8 @@ class InitialRung(Rung):
 class BananasMF(MultiFidelitySearch, Bananas):
   """BANANAS-MF; every field is a config field (``cell_features`` is handed over by the
   driver, not set by a config). Defaults were fixed on tuning seeds 1000-1019 before the
-  comparison on seeds 0-99 (experiments/RESULTS.md, "BANANAS-MF")."""
+  comparison on seeds 0-99 (experiments/RESULTS.md, "BANANAS-MF"; ``promote`` in a third
+  round, after a first comparison had shown ``'pool'`` stalling on CIFAR-100)."""
 
   name: ClassVar[str] = 'bananas_mf'
   num_init: int = 2  # full trainings of the best screened cells, before any model
@@ -108,7 +111,7 @@ class BananasMF(MultiFidelitySearch, Bananas):
   # Which screened cells a full training may take: 'pool', the best of the cells screened
   # just before it; 'all', the best of every cell screened so far and not yet trained in
   # full (a cell beaten in its own pool may still be trained later).
-  promote: str = 'pool'
+  promote: str = 'all'
   fidelities: tuple = ()
   predictor: MetaNetEnsemble = MetaNetEnsemble(epochs=60, batch_size=64)
   cell_features: Optional[CellFeatures] = None

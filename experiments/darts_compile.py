@@ -1,0 +1,71 @@
+"""What the DARTS training step's compilation is made of: tracing and lowering (Python and
+JAX) apart from XLA's compilation, optionally with XLA compiler options, then a few steps.
+The figures behind WORKSPACE.md's "Speed" section on the first architecture's start.
+
+  python -m experiments.darts_compile --layers=20 --init_channels=36
+  python -m experiments.darts_compile --layers=8 --init_channels=16 \
+      --compiler_options='{"xla_backend_optimization_level": 1}'
+  XLA_FLAGS=--xla_force_host_platform_device_count=1 python -m experiments.darts_compile
+
+Prints one JSON line (with provenance): lower_s, xla_compile_s, step_s of each step, and
+the optimized program's size (instructions, fusions, while loops, conditionals).
+"""
+
+import json
+import time
+
+from absl import app, flags
+
+from bananas_jax import cpu_devices
+from bananas_jax.provenance import provenance
+from bananas_jax.configs import darts_train
+
+_LAYERS = flags.DEFINE_integer('layers', 20, 'Cells.', lower_bound=1)
+_CHANNELS = flags.DEFINE_integer('init_channels', 36, 'Initial channels.', lower_bound=1)
+_BATCH = flags.DEFINE_integer('batch_size', 96, 'Batch size.', lower_bound=1)
+_SCAN_CELLS = flags.DEFINE_bool('scan_cells', False, "A stage's identical cells as one scan.")
+_STEPS = flags.DEFINE_integer('steps', 3, 'Steps run after compiling.', lower_bound=1)
+_OPTIONS = flags.DEFINE_string('compiler_options', '{}', 'XLA compiler options, as JSON.')
+
+
+def main(argv):
+  del argv
+  import jax  # after use_every_core has set XLA_FLAGS
+  import jax.numpy as jnp
+  import numpy as np
+  from bananas_jax.darts import train
+
+  config = darts_train.get_config('proxy')
+  config.update(genotype='BANANAS', layers=_LAYERS.value, init_channels=_CHANNELS.value,
+                batch_size=_BATCH.value, scan_cells=_SCAN_CELLS.value)
+  trainer = train.Trainer(config, steps_per_epoch=1000)
+  state = trainer.init(0)
+  images, labels = np.zeros((config.batch_size, 32, 32, 3), np.uint8), np.zeros(
+      config.batch_size, np.int32)
+  tick = time.perf_counter()
+  lowered = trainer.lower_step(state, images, labels, jax.random.key(0), 0.1)
+  lower_s = time.perf_counter() - tick
+  tick = time.perf_counter()
+  compiled = lowered.compile(compiler_options=json.loads(_OPTIONS.value))
+  compile_s = time.perf_counter() - tick
+  step_s = []
+  for step in range(_STEPS.value):
+    tick = time.perf_counter()
+    state, metrics = compiled(state, *trainer.shard(images, labels), jax.random.key(step),
+                              jnp.float32(0.1), trainer.arch_on_devices)
+    jax.block_until_ready(metrics)
+    step_s.append(round(time.perf_counter() - tick, 2))
+  text = compiled.as_text()
+  print(json.dumps({
+      **provenance(), 'layers': config.layers,
+      'init_channels': config.init_channels, 'batch_size': config.batch_size,
+      'scan_cells': config.scan_cells, 'devices': len(trainer.devices),
+      'compiler_options': json.loads(_OPTIONS.value), 'lower_s': round(lower_s, 1),
+      'xla_compile_s': round(compile_s, 1), 'step_s': step_s,
+      'instructions': text.count('\n'), 'fusions': text.count(' fusion('),
+      'while_loops': text.count(' while('), 'conditionals': text.count(' conditional(')}))
+
+
+if __name__ == '__main__':
+  cpu_devices.use_every_core()
+  app.run(main)
