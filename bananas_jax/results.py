@@ -183,11 +183,15 @@ def against_best_other(errors, candidate, b):
           'difference_stderr': stderr, 'verdict': verdict(diff, stderr)}
 
 
-def compare(reference, runs, candidate, baseline, queries):
-  """``candidate`` against the best other algorithm at each budget, by the answer's test
-  error and by its validation error (what the searches minimise), and on its own axes:
-  the queries until it selects the best-validation cell, and the query axis against
-  ``baseline``."""
+def compare(reference, runs, candidate, baseline, queries, against=None):
+  """``candidate`` against the best other algorithm at each budget (or ``against`` alone),
+  by the answer's test error and by its validation error (what the searches minimise), and
+  on its own axes: the queries until it selects the best-validation cell, and the query
+  axis against ``baseline``."""
+  for role, name in (('candidate', candidate), ('baseline', baseline), ('against', against)):
+    if name is not None and name not in runs:
+      raise ValueError(f'{role} {name!r} has no records here; the algorithms are '
+                       f'{", ".join(sorted(runs))}')
   seeds = sorted(runs[candidate])
   missing = {name: sorted(set(seeds) - set(own)) for name, own in runs.items()}
   if any(missing.values()):
@@ -195,8 +199,9 @@ def compare(reference, runs, candidate, baseline, queries):
     raise ValueError(f'{name} has no record for seeds {missing[name][:5]}: the comparison '
                      f'is paired by seed, so every algorithm needs the same ones')
   costs = np.asarray(BUDGETS, np.float64) * reference['full_training_s']
-  at = lambda column: {name: np.array([at_costs(own[s]['cost_trace'], costs, column)
-                                       for s in seeds]) for name, own in runs.items()}
+  rivals = [name for name in runs if against is None or name in (candidate, against)]
+  at = lambda column: {name: np.array([at_costs(runs[name][s]['cost_trace'], costs, column)
+                                       for s in seeds]) for name in rivals}
   test, val = at(2), at(1)
   cells = [{'budget': budget, **against_best_other(test, candidate, b),
             'validation': against_best_other(val, candidate, b)}
@@ -214,14 +219,15 @@ def compare(reference, runs, candidate, baseline, queries):
                          'difference_stderr': stderr, 'verdict': verdict(diff, stderr)}}
 
 
-def leaders_markdown(report, candidate, baseline):
+def leaders_markdown(report, candidate, baseline, against=None):
+  rival = against or 'the best other algorithm at each budget'
   lines = []
   for dataset, r in report.items():
-    lines += [f'**{dataset}**: {candidate} against the best other algorithm at each budget '
+    lines += [f'**{dataset}**: {candidate} against {rival} '
               f'(test error %, mean over {r["trials"]} paired seeds; difference ± its '
               f'standard error)', '',
-              '| budget | ' + candidate + ' | best other | difference | verdict | by '
-              'validation error: difference, verdict |',
+              '| budget | ' + candidate + f' | {"against" if against else "best other"} | '
+              'difference | verdict | by validation error: difference, verdict |',
               '| ---: | ---: | --- | ---: | --- | --- |']
     for c in r['budgets']:
       v = c['validation']

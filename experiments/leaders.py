@@ -33,6 +33,8 @@ from bananas_jax.provenance import provenance
 flags.DEFINE_list('inputs', None, 'sweep or run directories holding results*.jsonl')
 flags.DEFINE_string('candidate', 'bananas_mf', 'the algorithm whose lead is measured')
 flags.DEFINE_string('baseline', 'bananas', 'the algorithm of the query-axis comparison')
+flags.DEFINE_string('against', None, 'compare with this algorithm alone, not with the best '
+                    'other one at each budget (e.g. a variant against the defaults)')
 flags.DEFINE_float('queries', 150, 'queries of either fidelity for the query-axis comparison')
 flags.DEFINE_string('out', None, 'directory for leaders.md and leaders.json')
 FLAGS = flags.FLAGS
@@ -53,11 +55,11 @@ def by_dataset(inputs):
 def main(argv):
   del argv
   report = {dataset: results.compare(reference, runs, FLAGS.candidate, FLAGS.baseline,
-                                     FLAGS.queries)
+                                     FLAGS.queries, FLAGS.against)
             for dataset, (reference, runs) in by_dataset(FLAGS.inputs).items()}
   out = pathlib.Path(FLAGS.out)
   out.mkdir(parents=True, exist_ok=True)
-  text = results.leaders_markdown(report, FLAGS.candidate, FLAGS.baseline)
+  text = results.leaders_markdown(report, FLAGS.candidate, FLAGS.baseline, FLAGS.against)
   with records.atomic_file(out / 'leaders.md') as f:
     f.write(text)
   records.write_json(out / 'leaders.json', {'datasets': report, 'provenance': provenance()})

@@ -49,6 +49,19 @@ def test_queries_to_the_best_validation_cell_and_the_query_axis():
   assert report['query_axis']['difference'] == pytest.approx(-0.2)
 
 
+def test_against_one_algorithm_instead_of_the_best_other():
+  three = runs([5.0, 5.1, 5.2], [5.1, 5.3, 5.5])
+  three['sh'] = {s: record(s, [[5.0, 1.0, t, 4, 2.5]], 3) for s, t in enumerate([4, 4, 4])}
+  best = leaders.compare(REFERENCE, three, 'mf', 'ls', 3)['budgets'][0]
+  assert best['best_other'] == 'sh' and best['verdict'] == 'behind'
+  chosen = leaders.compare(REFERENCE, three, 'mf', 'ls', 3, against='ls')['budgets'][0]
+  assert chosen['best_other'] == 'ls' and chosen['verdict'] == 'leads'
+  assert chosen['difference'] == pytest.approx(-0.2)
+  with pytest.raises(ValueError, match=r"against 'bo' has no records here; the algorithms "
+                                       r"are ls, mf, sh"):
+    leaders.compare(REFERENCE, three, 'mf', 'ls', 3, against='bo')
+
+
 def test_unpaired_seeds_are_refused():
   both = runs([5.0, 5.1], [5.1, 5.3])
   del both['ls'][1]
