@@ -17,9 +17,10 @@ proposals at 12 epochs, regularized evolution, local search, random search) make
 full-fidelity queries, ``multi`` (successive halving, Hyperband, ASHA, BOHB) 700
 evaluations at 12 or 200 epochs, ``bananas_mf`` 150 full-fidelity queries and the
 12-epoch screenings before them. Measured on the 2-core CPU at commit 6264c65: 11 min 26 s
-(full) and 3 min 28 s (multi); ``bananas_mf`` at dbf601d: 43 min (18, 13 and 13 per
-dataset). Test error (%) once 150 full trainings' time is spent, mean over 100 trials
-(``bananas_mf``: 5.637, 26.636, 53.620; it leads at 10-50 trainings on every dataset):
+(full) and 3 min 28 s (multi); ``bananas_mf`` at 950c389 on a 2-core Intel Xeon: 34 min
+(11.6, 11.2 and 11.5 per dataset). Test error (%) once 150 full trainings' time is
+spent, mean over 100 trials (``bananas_mf``: 5.644, 26.509, 53.738; it leads at 10-50
+trainings on every dataset and at 100 on CIFAR-10 and CIFAR-100):
 
   cifar10         local_search 5.650, bananas_prefilter 5.715, evolution 5.733, bohb 5.777,
                   bananas 5.783, asha 6.014, successive_halving 6.034, hyperband 6.073,
