@@ -362,6 +362,8 @@ def _edge_dropped(j, readable, source, op, params, stats, key, drop_rate, *, fea
 
 
 def _readable(nodes, reduction):
+  """``(stride, first node number, nodes)`` per group an edge may read: a reduction cell
+  reads its two inputs at stride 2 and its own nodes at stride 1."""
   if not reduction:
     return [(1, 0, nodes)]
   return [(2, 0, nodes[:2])] + ([(1, 2, nodes[2:])] if len(nodes) > 2 else [])
