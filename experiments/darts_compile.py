@@ -14,11 +14,15 @@ the optimized program's size (instructions, fusions, while loops, conditionals).
 import json
 import time
 
-from absl import app, flags
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import flags
 
-from bananas_jax import cpu_devices
-from bananas_jax.provenance import provenance
+from bananas_jax import launch  # makes every CPU core a JAX device, before JAX starts
 from bananas_jax.configs import darts_train
+from bananas_jax.darts import train
+from bananas_jax.provenance import provenance
 
 _LAYERS = flags.DEFINE_integer('layers', 20, 'Cells.', lower_bound=1)
 _CHANNELS = flags.DEFINE_integer('init_channels', 36, 'Initial channels.', lower_bound=1)
@@ -30,11 +34,11 @@ _OPTIONS = flags.DEFINE_string('compiler_options', '{}', 'XLA compiler options, 
 
 def main(argv):
   del argv
-  import jax  # after use_every_core has set XLA_FLAGS
-  import jax.numpy as jnp
-  import numpy as np
-  from bananas_jax.darts import train
-
+  try:
+    options = json.loads(_OPTIONS.value)
+  except json.JSONDecodeError as e:
+    raise ValueError(f'--compiler_options must be a JSON object, got {_OPTIONS.value!r}: '
+                     f'{e}') from None
   config = darts_train.get_config('proxy')
   config.update(genotype='BANANAS', layers=_LAYERS.value, init_channels=_CHANNELS.value,
                 batch_size=_BATCH.value, scan_cells=_SCAN_CELLS.value)
@@ -46,7 +50,7 @@ def main(argv):
   lowered = trainer.lower_step(state, images, labels, jax.random.key(0), 0.1)
   lower_s = time.perf_counter() - tick
   tick = time.perf_counter()
-  compiled = lowered.compile(compiler_options=json.loads(_OPTIONS.value))
+  compiled = lowered.compile(compiler_options=options)
   compile_s = time.perf_counter() - tick
   step_s = []
   for step in range(_STEPS.value):
@@ -60,12 +64,11 @@ def main(argv):
       **provenance(), 'layers': config.layers,
       'init_channels': config.init_channels, 'batch_size': config.batch_size,
       'scan_cells': config.scan_cells, 'devices': len(trainer.devices),
-      'compiler_options': json.loads(_OPTIONS.value), 'lower_s': round(lower_s, 1),
+      'compiler_options': options, 'lower_s': round(lower_s, 1),
       'xla_compile_s': round(compile_s, 1), 'step_s': step_s,
       'instructions': text.count('\n'), 'fusions': text.count(' fusion('),
       'while_loops': text.count(' while('), 'conditionals': text.count(' conditional(')}))
 
 
 if __name__ == '__main__':
-  cpu_devices.use_every_core()
-  app.run(main)
+  launch.run(main)
