@@ -339,10 +339,8 @@ class Cell(nn.Module):
     key = self.make_rng('dropout') if train else None
     settings = dict(features=self.features, reduction=self.reduction, train=train,
                     dtype=self.dtype)
-    if isinstance(pairs, np.ndarray):
-      nodes, new_stats = _unrolled_edges(s0, s1, pairs, params, stats, key, drop_rate, **settings)
-    else:
-      nodes, new_stats = _scanned_edges(s0, s1, pairs, params, stats, key, drop_rate, **settings)
+    run = _unrolled_edges if isinstance(pairs, np.ndarray) else _scanned_edges
+    nodes, new_stats = run(s0, s1, pairs, params, stats, key, drop_rate, **settings)
     if self.is_mutable_collection('batch_stats') and not self.is_initializing():
       jax.tree.map(lambda v, value: setattr(v, 'value', value), variables, new_stats,
                    is_leaf=is_variable)
