@@ -254,6 +254,12 @@ def test_augmentation():
   zero = (out == 0).all(axis=-1)  # cutout, or the crop's zero padding (normalized 0 is not 0)
   assert (kept | zero).all()
   assert 100 < zero.sum(axis=(1, 2)).mean() < 16 * 16 + 8 * 32
+  # The size may be data (one compiled program for every recipe): 0 cuts nothing, so only
+  # the crop's padding is zero.
+  sized = jax.jit(lambda cutout: data.augment(jax.random.key(0), images, cutout))
+  padding = (np.asarray(sized(0)) == 0).all(axis=-1).sum(axis=(1, 2))
+  assert padding.max() <= 8 * 32 and (zero.sum(axis=(1, 2)) >= padding).all()
+  np.testing.assert_allclose(sized(16), out, rtol=1e-6)  # fused apart: float32 rounding
 
 
 # ---- training ---------------------------------------------------------------------------------
@@ -290,8 +296,8 @@ def test_loss_goes_down(tmp_path):
 
 @pytest.mark.slow
 def test_one_program_trains_every_architecture(tmp_path):
-  """Architectures trained one after another share one compiled step (the jit cache grows
-  by one entry); the first one's losses over 3 steps, and its parameters and statistics
+  """Architectures trained one after another, with other recipes (learning rate, length),
+  share one compiled step (the jit cache grows by one entry); the first one's losses over 3 steps, and its parameters and statistics
   after the first, equal those of the program compiled for it alone (same arithmetic,
   fused differently by XLA: float32 rounding, 1e-5 relative and 1e-3 of the step's change;
   later steps of a small deep network amplify it). The parameters of the ops an architecture
@@ -302,9 +308,9 @@ def test_one_program_trains_every_architecture(tmp_path):
   before = train.train_step._cache_size()
   states = {}
   for i, arch in enumerate(np.asarray(SPACE.sample(jax.random.key(7), 2))):
-    config.genotype = SPACE.to_string(arch)
+    config.genotype, config.learning_rate = SPACE.to_string(arch), 0.025 * (i + 1)
     for per_genotype in (False, True) if i == 0 else (False,):
-      trainer = train.Trainer(config, steps_per_epoch=10, per_genotype=per_genotype)
+      trainer = train.Trainer(config, steps_per_epoch=10 + i, per_genotype=per_genotype)
       initial = trainer.init(0)
       state = trainer.init(0)
       losses = []
@@ -408,10 +414,10 @@ def test_compiled_programs_are_reused_from_the_cache_directory(tmp_path):
 @pytest.mark.slow
 def test_resumed_training_equals_uninterrupted(tmp_path, caplog):
   dataset = fake_dataset()
-  whole = tiny_config(tmp_path / 'whole', test=True, epochs=3, layers=1)
+  whole = tiny_config(tmp_path / 'whole', test=True, epochs=3, layers=1, init_channels=2)
   final = train.train(whole, dataset)
   assert len(final['history']) == 3 and 'valid_error_last5' in final and 'test_accuracy' in final
-  cut = tiny_config(tmp_path / 'cut', test=True, epochs=3, layers=1)
+  cut = tiny_config(tmp_path / 'cut', test=True, epochs=3, layers=1, init_channels=2)
   stopped = train.train(cut, dataset, until_epoch=2)
   assert not stopped['finished'] and len(stopped['history']) == 2
   assert 'valid_error_last5' not in stopped

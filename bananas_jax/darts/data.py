@@ -93,11 +93,11 @@ def augment(key, images, cutout=16, pad=4):
   x = jax.vmap(crop)(padded, corners)
   flip = jax.random.bernoulli(flip_key, 0.5, (batch, 1, 1, 1))
   x = jnp.where(flip, x[:, :, ::-1], x)
-  if cutout > 0:  # a square of side ``cutout`` centred anywhere, clipped at the borders
-    centre = jax.random.randint(cut_key, (batch, 2), 0, jnp.array([height, width]))
-    inside = lambda size, c: ((jnp.arange(size)[None] >= c - cutout // 2) &
-                              (jnp.arange(size)[None] < c + cutout - cutout // 2))
-    hole = (inside(height, centre[:, :1])[:, :, None] &
-            inside(width, centre[:, 1:])[:, None, :])[..., None]
-    x = jnp.where(hole, 0.0, x)
-  return x
+  # Cutout: a square of side ``cutout`` (none for 0; may be traced) centred anywhere,
+  # clipped at the borders.
+  centre = jax.random.randint(cut_key, (batch, 2), 0, jnp.array([height, width]))
+  inside = lambda size, c: ((jnp.arange(size)[None] >= c - cutout // 2) &
+                            (jnp.arange(size)[None] < c + cutout - cutout // 2))
+  hole = (inside(height, centre[:, :1])[:, :, None] &
+          inside(width, centre[:, 1:])[:, None, :])[..., None]
+  return jnp.where(hole, 0.0, x)

@@ -48,8 +48,9 @@ def _decay_chosen(weight_decay):
 
 
 class Recipe(NamedTuple):
-  """The optimisation settings a compiled step depends on (hashable: a jit static argument,
-  so trainings with the same recipe and network share one compilation)."""
+  """A training's optimisation settings, given to the compiled step as data: trainings of
+  one network share one compilation whatever their settings (a search's trainings of
+  different lengths, a proxy and a final training)."""
 
   learning_rate: float
   momentum: float
@@ -61,7 +62,9 @@ class Recipe(NamedTuple):
 
   @property
   def optimizer(self):
-    schedule = optax.cosine_decay_schedule(self.learning_rate, self.total_steps)
+    # Cosine decay to 0 over total_steps, written out: optax's checks its length in Python.
+    schedule = lambda step: self.learning_rate * 0.5 * (
+        1 + jnp.cos(jnp.pi * jnp.minimum(step, self.total_steps) / self.total_steps))
     return optax.chain(optax.clip_by_global_norm(self.grad_clip),
                        _decay_chosen(self.weight_decay),
                        optax.sgd(schedule, momentum=self.momentum))
@@ -145,11 +148,11 @@ def _loss_and_updates(state, images, labels, key, drop_rate, arch, model, recipe
 
 
 # One program for every architecture: ``arch`` is data (int32[2, 8, 2]).
-train_step = jax.jit(_loss_and_updates, static_argnames=('model', 'recipe'),
+train_step = jax.jit(_loss_and_updates, static_argnames='model',
                      donate_argnames='state')
 
 
-@functools.partial(jax.jit, static_argnames=('arch', 'model', 'recipe'),
+@functools.partial(jax.jit, static_argnames=('arch', 'model'),
                    donate_argnames='state')
 def train_step_per_genotype(state, images, labels, key, drop_rate, arch, model, recipe):
   """The same step compiled for one architecture (``arch`` nested tuples, static): the
@@ -172,8 +175,8 @@ def eval_step(state, images, labels, arch, model):
 class Trainer:
   """The model, its recipe, ``config.genotype`` and the device layout: batches split over a
   1-D mesh of ``devices`` (default: every local device), the state replicated on them.
-  Trainers of one network size and recipe share one compiled step, whatever their
-  architectures; ``per_genotype`` compiles the step for this architecture instead."""
+  Trainers of one network size share one compiled step, whatever their architectures and
+  recipes; ``per_genotype`` compiles the step for this architecture instead."""
 
   def __init__(self, config, steps_per_epoch, devices=None, per_genotype=False):
     self.config = config
