@@ -44,10 +44,8 @@ SMALLER = [('TRAIN_SIZE = 200', 'TRAIN_SIZE = 60'), ('NUM_TEST = 1000', 'NUM_TES
 def test_runs_top_to_bottom_in_a_fresh_kernel(tmp_path, monkeypatch):
   monkeypatch.setenv('PYTHONPATH', os.pathsep.join(
       [str(ROOT), *filter(None, [os.environ.get('PYTHONPATH')])]))
-  # The kernel runs the notebook as a user would: XLA's default optimisation (the suite's
-  # cheap-compile flags make its long fits slower), every core a device.
-  monkeypatch.setenv('XLA_FLAGS', ' '.join(f for f in os.environ['XLA_FLAGS'].split()
-                                           if f.startswith('--xla_force_host_platform')))
+  # The kernel inherits the suite's cheap-compile XLA flags: this checks that every cell
+  # runs, not how fast (the committed outputs were made at XLA's defaults).
   notebook = nbformat.read(NOTEBOOK, as_version=4)
   for cell in notebook.cells:
     if cell.cell_type == 'code':
