@@ -297,12 +297,13 @@ def test_loss_goes_down(tmp_path):
 @pytest.mark.slow
 def test_one_program_trains_every_architecture(tmp_path):
   """Architectures trained one after another, with other recipes (learning rate, length),
-  share one compiled step (the jit cache grows by one entry); the first one's losses over 3 steps, and its parameters and statistics
-  after the first, equal those of the program compiled for it alone (same arithmetic,
-  fused differently by XLA: float32 rounding, 1e-5 relative and 1e-3 of the step's change;
-  later steps of a small deep network amplify it). The parameters of the ops an architecture
-  does not use stay as initialised (no gradient, no weight decay). Three cells: a normal
-  cell (edges as a scan over every node) and reduction cells (inputs at stride 2)."""
+  share one compiled step (the jit cache grows by one entry); the first one's losses over
+  3 steps, and its parameters and statistics after the first, equal those of the program
+  compiled for it alone (same arithmetic, fused differently by XLA: float32 rounding, 1e-5
+  relative and 1e-3 of the step's change; later steps of a small deep network amplify it).
+  The parameters of the ops an architecture does not use stay as initialised (no gradient,
+  no weight decay). Three cells: a normal cell (edges as a scan over every node) and
+  reduction cells (inputs at stride 2)."""
   config = tiny_config(tmp_path, layers=3, init_channels=4, auxiliary_weight=0.4)
   images, labels = (a[:16] for a in fake_dataset(16)['train'])
   before = train.train_step._cache_size()
