@@ -56,7 +56,8 @@ def main(argv):
   for step in range(_STEPS.value):
     tick = time.perf_counter()
     state, metrics = compiled(state, *trainer.shard(images, labels), jax.random.key(step),
-                              jnp.float32(0.1), trainer.arch_on_devices)
+                              jnp.float32(0.1), trainer.arch_on_devices,
+                              trainer.recipe_on_devices)
     jax.block_until_ready(metrics)
     step_s.append(round(time.perf_counter() - tick, 2))
   text = compiled.as_text()
