@@ -188,7 +188,9 @@ class Trainer:
     mesh = Mesh(np.array(self.devices), ('data',))
     self.batch_sharding = NamedSharding(mesh, P('data'))
     self.replicated = NamedSharding(mesh, P())
+    # Data of every step, put on the devices once rather than sent with each step.
     self.arch_on_devices = jax.device_put(self.arch, self.replicated)
+    self.recipe_on_devices = jax.device_put(self.recipe, self.replicated)
 
   def init(self, seed):
     return jax.device_put(init_state(seed, self.model, self.recipe), self.replicated)
@@ -211,8 +213,9 @@ class Trainer:
     batch = (*self.shard(images, labels), key, jnp.float32(drop_rate))
     if self.per_genotype:
       static = tuple(tuple(map(tuple, cell)) for cell in self.arch.tolist())
-      return train_step_per_genotype, (state, *batch, static, self.model, self.recipe)
-    return train_step, (state, *batch, self.arch_on_devices, self.model, self.recipe)
+      return train_step_per_genotype, (state, *batch, static, self.model,
+                                       self.recipe_on_devices)
+    return train_step, (state, *batch, self.arch_on_devices, self.model, self.recipe_on_devices)
 
   def evaluate(self, state, images, labels):
     """Loss and accuracy (%) on a whole set, in batches (the last one padded)."""
