@@ -33,11 +33,12 @@ print(json.dumps({'devices': jax.device_count(), 'in_batch': batch.predicted[1].
 
 def run_with_devices(count, script=SCRIPT, default_optimization=False):
   """The script's JSON line, run with ``count`` CPU devices (and XLA's default optimisation
-  instead of the suite's cheap compiles, if asked)."""
+  and emitters instead of the suite's cheap compiles, if asked)."""
   flags = [f for f in os.environ['XLA_FLAGS'].split()
            if not f.startswith('--xla_force_host_platform_device_count')
            and not (default_optimization and f.startswith(('--xla_backend_optimization_level',
-                                                            '--xla_llvm_disable_expensive')))]
+                                                            '--xla_llvm_disable_expensive',
+                                                            '--xla_cpu_use_fusion_emitters')))]
   env = dict(os.environ, PYTHONPATH=REPO,
              XLA_FLAGS=' '.join([*flags, f'--xla_force_host_platform_device_count={count}']))
   proc = subprocess.run([sys.executable, '-c', script], env=env, cwd=REPO, capture_output=True,
