@@ -134,28 +134,10 @@ def drop_path(key, x, rate):
 # depthwise conv, pointwise conv and BatchNorm; a separable conv is two undilated blocks.
 CONVS = {'sep_conv_3x3': (3, 1, 2), 'sep_conv_5x5': (5, 1, 2), 'dil_conv_3x3': (3, 2, 1),
          'dil_conv_5x5': (5, 2, 1)}
-_FIRST_CONV = OPS.index('sep_conv_3x3')  # the convolutions are the last four ops
-_SEPARABLE = 2  # the first two convolutions have a second block
 
 
 def _is_concrete(value):
   return isinstance(value, (bool, int, np.integer, np.bool_))
-
-
-def _pick(index, options):
-  """``options[index]`` (pytrees alike): in Python for a concrete index, else selected
-  element-wise, so only the chosen option gets a gradient."""
-  if _is_concrete(index):
-    return options[int(index)]
-  return jax.tree.map(lambda *leaves: jax.lax.select_n(index, *leaves), *options)
-
-
-def _call(index, functions, *operands):
-  """``functions[index](*operands)``: in Python for a concrete index, else ``lax.switch``
-  (only the chosen function runs)."""
-  if _is_concrete(index):
-    return functions[int(index)](*operands)
-  return jax.lax.switch(index, functions, *operands)
 
 
 class ConvVariables(nn.Module):
@@ -182,50 +164,33 @@ class ConvVariables(nn.Module):
     return params, stats
 
 
-def _batch_norm(x, index, params, stats, train):
+def _batch_norm(x, params, stats, train):
   """BatchNorm as ``nn.BatchNorm`` computes it here (statistics in float32, biased
-  variance, momentum 0.9, epsilon 1e-5) with the scale, bias and statistics of option
-  ``index``; returns the output and every option's statistics, only the chosen one's
-  updated in training."""
-  scale, bias = _pick(index, [(p['scale'], p['bias']) for p in params])
+  variance, momentum 0.9, epsilon 1e-5); returns the output and the statistics, updated
+  in training."""
   if train:
     x32 = x.astype(jnp.float32)
     mean = jnp.mean(x32, axis=(0, 1, 2))
     var = jnp.maximum(jnp.mean(jnp.square(x32), axis=(0, 1, 2)) - jnp.square(mean), 0.0)
-    stats = [jax.tree.map(lambda old, new, i=i: jnp.where(index == i, 0.9 * old + 0.1 * new, old),
-                          s, {'mean': mean, 'var': var}) for i, s in enumerate(stats)]
+    stats = {'mean': 0.9 * stats['mean'] + 0.1 * mean, 'var': 0.9 * stats['var'] + 0.1 * var}
   else:
-    mean, var = _pick(index, [(s['mean'], s['var']) for s in stats])
-  y = (x.astype(jnp.float32) - mean) * jax.lax.rsqrt(var + 1e-5) * scale + bias
+    mean, var = stats['mean'], stats['var']
+  y = (x.astype(jnp.float32) - mean) * jax.lax.rsqrt(var + 1e-5) * params['scale'] + \
+      params['bias']
   return y.astype(x.dtype), stats
 
 
-def _convolution(x, kind, stride, params, stats, train, dtype):
-  """Convolution ``kind`` (0..3, :data:`CONVS` order) of ``x``; ``params`` and ``stats``
-  hold every convolution's blocks. Returns the output and the updated statistics."""
-  names = list(CONVS)
-
-  def block(x, b, options, variants):
-    depthwise = [lambda x, kernels, i=i, v=v: _depthwise(x, kernels[i], *v)
-                 for i, v in enumerate(variants)]
-    x = _call(kind, depthwise, nn.relu(x), [params[n][b]['depthwise'].astype(dtype)
-                                            for n in options])
-    x = x @ _pick(kind, [params[n][b]['pointwise'] for n in options]).astype(dtype)
-    return _batch_norm(x, kind, [params[n][b] for n in options],
-                       [stats[n][b] for n in options], train)
-
-  x, new_first = block(x, 0, names, [(stride, CONVS[n][1]) for n in names])
-  separable = names[:_SEPARABLE]
-
-  def second_block(x, old):
-    del old
-    return block(x, 1, separable, [(1, 1)] * _SEPARABLE)
-
-  old_second = [stats[n][1] for n in separable]
-  x, new_second = _call((kind >= _SEPARABLE) * 1, [second_block, lambda x, old: (x, old)],
-                        x, old_second)
-  new = {n: [new_first[i]] + ([new_second[i]] if i < _SEPARABLE else [])
-         for i, n in enumerate(names)}
+def _convolution(x, name, stride, params, stats, train, dtype):
+  """Convolution op ``name`` (a key of :data:`CONVS`) of ``x`` with its blocks' ``params``
+  and ``stats``; returns the output and the blocks' updated statistics."""
+  _, dilation, blocks = CONVS[name]
+  new = []
+  for b in range(blocks):
+    x = _depthwise(nn.relu(x), params[b]['depthwise'].astype(dtype), stride if b == 0 else 1,
+                   dilation)
+    x, block_stats = _batch_norm(x @ params[b]['pointwise'].astype(dtype), params[b],
+                                 stats[b], train)
+    new.append(block_stats)
   return x, new
 
 
@@ -278,35 +243,38 @@ def _edge(readable, source, op, params, stats, train, features, reduction, dtype
         mutable=['batch_stats'])
     return y, {**stats, 'skip_connect': updates['batch_stats']}
 
-  def convolution(stride):
+  def convolution(stride, name):
     def run(x, stats):
-      convs = {name: stats[name] for name in CONVS}
-      y, convs = _convolution(x, op - _FIRST_CONV, stride, params, convs, train, dtype)
-      return y, {**stats, **convs}
+      y, new = _convolution(x, name, stride, params[name], stats[name], train, dtype)
+      return y, {**stats, name: new}
     return run
 
   def ops(stride):
-    """The ops at ``stride`` up to the convolutions (one entry), ``(x, stats) -> (y, stats)``."""
+    """Every op at ``stride``, in OPS order, ``(x, stats) -> (y, stats)``."""
     keep = lambda f: lambda x, stats: (f(x).astype(x.dtype), stats)  # pools give float32
     return [keep(lambda x: jnp.zeros_like(x[:, ::stride, ::stride])),
             keep(lambda x: _pool('max_pool_3x3', x, stride)),
             keep(lambda x: _pool('avg_pool_3x3', x, stride)),
-            factorized_reduce if stride == 2 else keep(lambda x: x),
-            convolution(stride)]
+            factorized_reduce if stride == 2 else keep(lambda x: x)] + [
+            convolution(stride, name) for name in CONVS]
 
   group = (source >= 2) * 1 if len(readable) > 1 else 0
   if _is_concrete(source):
     stride, first, nodes = readable[group]
-    return ops(stride)[min(op, _FIRST_CONV)](nodes[source - first], stats)
+    return ops(stride)[op](nodes[source - first], stats)
   inputs = [nodes[jnp.clip(source - first, 0, len(nodes) - 1)] for _, first, nodes in readable]
   branches = [lambda inputs, stats, g=g, f=f: f(inputs[g], stats)
               for g, (stride, _, _) in enumerate(readable) for f in ops(stride)]
-  # Differentiated, a switch keeps every branch's intermediate values (zeros for all but the
-  # chosen one): 24 GB for the full network on the CPU. Rematerialised, each branch keeps
-  # only its matrix products' outputs and recomputes the rest in the backward pass.
+  # One branch per op and input group, each static inside: XLA fuses its ReLU, padding and
+  # convolution as in one architecture's program (one branch for the four convolutions,
+  # picking kernels by nested switches, made steps 6% slower at 8 cells and 16 channels,
+  # for no less compilation at the full size). Differentiated, a switch keeps every
+  # branch's intermediate values (zeros for all but the chosen one): 24 GB for the full
+  # network on the CPU. Rematerialised, each branch keeps only its matrix products' outputs
+  # and recomputes the rest in the backward pass.
   remat = functools.partial(jax.checkpoint,
                             policy=jax.checkpoint_policies.dots_with_no_batch_dims_saveable)
-  return jax.lax.switch(group * (_FIRST_CONV + 1) + jnp.minimum(op, _FIRST_CONV),
+  return jax.lax.switch(group * len(OPS) + op,
                         [remat(branch) for branch in branches], inputs, stats)
 
 
