@@ -230,52 +230,39 @@ def stacked_copies(owner, name, module, copies, *example_args):
   return params, stats
 
 
-def _edge(readable, source, op, params, stats, train, features, reduction, dtype):
-  """One edge's output and BatchNorm statistics, computing only its op (``params`` and
-  ``stats``: this edge's, without the edges axis). ``readable``:
-  ``(stride, first node, nodes)`` per group of nodes it may read (a reduction cell's
-  inputs at stride 2, other nodes at stride 1): a list for NumPy ``source`` and ``op``,
-  a stacked array for traced ones."""
+def _ops(stride, features, train, dtype):
+  """Every op an edge may be at ``stride``, in OPS order, as ``(x, params, stats) -> (y,
+  stats)`` with the edge's variables of every op (``params``, ``stats``: one edge's,
+  without the edges axis); only the op's own statistics change."""
 
-  def factorized_reduce(x, stats):
+  def factorized_reduce(x, params, stats):
     y, updates = FactorizedReduce(features, dtype, parent=None).apply(
         {'params': params['skip_connect'], 'batch_stats': stats['skip_connect']}, x, train,
         mutable=['batch_stats'])
     return y, {**stats, 'skip_connect': updates['batch_stats']}
 
-  def convolution(stride, name):
-    def run(x, stats):
+  def convolution(name):
+    def run(x, params, stats):
       y, new = _convolution(x, name, stride, params[name], stats[name], train, dtype)
       return y, {**stats, name: new}
     return run
 
-  def ops(stride):
-    """Every op at ``stride``, in OPS order, ``(x, stats) -> (y, stats)``."""
-    keep = lambda f: lambda x, stats: (f(x).astype(x.dtype), stats)  # pools give float32
-    return [keep(lambda x: jnp.zeros_like(x[:, ::stride, ::stride])),
-            keep(lambda x: _pool('max_pool_3x3', x, stride)),
-            keep(lambda x: _pool('avg_pool_3x3', x, stride)),
-            factorized_reduce if stride == 2 else keep(lambda x: x)] + [
-            convolution(stride, name) for name in CONVS]
+  keep = lambda f: lambda x, params, stats: (f(x).astype(x.dtype), stats)  # pools: float32
+  return [keep(lambda x: jnp.zeros_like(x[:, ::stride, ::stride])),
+          keep(lambda x: _pool('max_pool_3x3', x, stride)),
+          keep(lambda x: _pool('avg_pool_3x3', x, stride)),
+          factorized_reduce if stride == 2 else keep(lambda x: x)] + [
+          convolution(name) for name in CONVS]
 
-  group = (source >= 2) * 1 if len(readable) > 1 else 0
-  if _is_concrete(source):
-    stride, first, nodes = readable[group]
-    return ops(stride)[op](nodes[source - first], stats)
-  inputs = [nodes[jnp.clip(source - first, 0, len(nodes) - 1)] for _, first, nodes in readable]
-  branches = [lambda inputs, stats, g=g, f=f: f(inputs[g], stats)
-              for g, (stride, _, _) in enumerate(readable) for f in ops(stride)]
-  # One branch per op and input group, each static inside: XLA fuses its ReLU, padding and
-  # convolution as in one architecture's program (one branch for the four convolutions,
-  # picking kernels by nested switches, made steps 6% slower at 8 cells and 16 channels,
-  # for no less compilation at the full size). Differentiated, a switch keeps every
-  # branch's intermediate values (zeros for all but the chosen one): 24 GB for the full
-  # network on the CPU. Rematerialised, each branch keeps only its matrix products' outputs
-  # and recomputes the rest in the backward pass.
-  remat = functools.partial(jax.checkpoint,
-                            policy=jax.checkpoint_policies.dots_with_no_batch_dims_saveable)
-  return jax.lax.switch(group * len(OPS) + op,
-                        [remat(branch) for branch in branches], inputs, stats)
+
+def _drop_path_of_edge(j, y, source, op, key, drop_rate, reduction):
+  """Edge ``j``'s drop-path (``y`` scaled and masked), never of an identity (a skip
+  connection at stride 1). Linear in ``y`` and diagonal: it is its own transpose."""
+  identity = (op == SKIP) & ((source >= 2) | (not reduction))
+  dropped = drop_path(jax.random.fold_in(key, j), y, drop_rate)
+  if _is_concrete(identity):
+    return y if identity else dropped
+  return jnp.where(identity, y, dropped)
 
 
 class Cell(nn.Module):
@@ -315,37 +302,21 @@ class Cell(nn.Module):
     return jnp.concatenate(nodes, axis=-1)
 
 
-def _edge_dropped(j, readable, source, op, params, stats, key, drop_rate, *, features,
-                  reduction, train, dtype):
-  """Edge ``j``'s output (drop-path applied in training) and BatchNorm statistics."""
-  y, stats = _edge(readable, source, op, params, stats, train, features, reduction, dtype)
-  if train:  # an identity (a skip connection at stride 1) is never dropped
-    identity = (op == SKIP) & ((source >= 2) | (not reduction))
-    dropped = drop_path(jax.random.fold_in(key, j), y, drop_rate)
-    y = (y if identity else dropped) if _is_concrete(identity) else \
-        jnp.where(identity, y, dropped)
-  return y, stats
-
-
-def _readable(nodes, reduction):
-  """``(stride, first node number, nodes)`` per group an edge may read: a reduction cell
-  reads its two inputs at stride 2 and its own nodes at stride 1."""
-  if not reduction:
-    return [(1, 0, nodes)]
-  return [(2, 0, nodes[:2])] + ([(1, 2, nodes[2:])] if len(nodes) > 2 else [])
-
-
-def _unrolled_edges(s0, s1, pairs, params, stats, key, drop_rate, **settings):
+def _unrolled_edges(s0, s1, pairs, params, stats, key, drop_rate, *, features, reduction,
+                    train, dtype):
   """A cell's 8 edges for NumPy ``pairs``, resolved in Python: one architecture's program.
   Returns the 4 nodes and every edge's statistics, stacked."""
   nodes, new_stats = [s0, s1], []
   for node in range(space_lib.NUM_NODES):
     total = 0
     for j in (2 * node, 2 * node + 1):
+      source, op = int(pairs[j, 0]), int(pairs[j, 1])
       of_edge = lambda tree, j=j: jax.tree.map(lambda leaf: leaf[j], tree)
-      y, new = _edge_dropped(j, _readable(nodes, settings['reduction']), int(pairs[j, 0]),
-                             int(pairs[j, 1]), of_edge(params), of_edge(stats), key, drop_rate,
-                             **settings)
+      stride = 2 if reduction and source < 2 else 1
+      y, new = _ops(stride, features, train, dtype)[op](nodes[source], of_edge(params),
+                                                        of_edge(stats))
+      if train:
+        y = _drop_path_of_edge(j, y, source, op, key, drop_rate, reduction)
       new_stats.append(new)
       total = total + y
     nodes.append(total)
@@ -355,30 +326,109 @@ def _unrolled_edges(s0, s1, pairs, params, stats, key, drop_rate, **settings):
 @functools.partial(jax.jit, static_argnames=('features', 'reduction', 'train', 'dtype'))
 def _scanned_edges(s0, s1, pairs, params, stats, key, drop_rate, *, features, reduction, train,
                    dtype):
-  """A cell's 8 edges for traced ``pairs``, as a ``lax.scan``. Jitted, so that every cell of
-  the same shapes and settings is traced, differentiated and lowered once: the full
-  network's 20 cells are 5 such functions (a stage's normal cells, each reduction cell),
-  and its step lowers in 7 s instead of 17 s on the 2-core CPU. XLA still compiles every
-  cell.
+  """A cell's 8 edges for traced ``pairs``, as a ``lax.scan`` whose body reads its input
+  by index and picks its op with ``lax.switch``. Jitted, so that every cell of the same
+  shapes and settings is traced, differentiated and lowered once: the full network's 20
+  cells are 5 such functions (a stage's normal cells, each reduction cell), and its step
+  lowers in 7 s instead of 17 s on the 2-core CPU. XLA still compiles every cell."""
+  nodes, new_stats = _edge_scan((features, reduction, train, dtype), s0, s1, params, pairs,
+                                stats, key, drop_rate)
+  return list(nodes[0 if reduction else 2:]), new_stats
 
-  The carry holds the nodes an edge may read at stride 1: all six in a normal cell,
-  the four intermediate ones in a reduction cell (which reads its inputs at stride 2)."""
+
+def _edge_reads(inputs, nodes, source, reduction):
+  """``(branch group, [what each group reads])``: a normal cell's edges read the carried
+  nodes (its inputs among them) at stride 1; a reduction cell's read its inputs at stride
+  2 (group 0) or its own nodes at stride 1 (group 1). Indices are clipped: a group an edge
+  does not read gives any node."""
+  if not reduction:
+    return 0, [nodes[jnp.clip(source, 0, len(nodes) - 1)]]
+  return ((source >= 2) * 1, [inputs[jnp.clip(source, 0, 1)],
+                              nodes[jnp.clip(source - 2, 0, len(nodes) - 1)]])
+
+
+def _strides(reduction):
+  return (2, 1) if reduction else (1,)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _edge_scan(settings, s0, s1, params, pairs, stats, key, drop_rate):
+  """The carried nodes after a cell's 8 edges (a normal cell's inputs and 4 nodes; a
+  reduction cell's 4 nodes), and every edge's statistics.
+
+  Its gradient is written out (``_edge_scan_backward``): a reverse scan over the edges
+  that recomputes each edge's op from the final nodes and applies its pullback. Autodiff
+  of the scan instead stacked every edge's residuals (its input among them: a copy of a
+  node per edge) and, through the switch, zero-filled the slots of the ops not chosen."""
+  return _edge_scan_forward(settings, s0, s1, params, pairs, stats, key, drop_rate)[0]
+
+
+def _edge_scan_forward(settings, s0, s1, params, pairs, stats, key, drop_rate):
+  features, reduction, train, dtype = settings
   inputs = jnp.stack([s0, s1])
   empty = jnp.zeros((space_lib.NUM_NODES,) + (s1[:, ::2, ::2] if reduction else s1).shape,
                     s1.dtype)
   first = 2 if reduction else 0  # the node number of the carry's first entry
+  branches = [lambda reads, params, stats, g=g, f=f: f(reads[g], params, stats)
+              for g, stride in enumerate(_strides(reduction))
+              for f in _ops(stride, features, train, dtype)]
 
   def step(nodes, xs):
     j, source, op, params, stats = xs
-    readable = ([(2, 0, inputs)] if reduction else []) + [(1, first, nodes)]
-    y, stats = _edge_dropped(j, readable, source, op, params, stats, key, drop_rate,
-                             features=features, reduction=reduction, train=train, dtype=dtype)
+    group, reads = _edge_reads(inputs, nodes, source, reduction)
+    y, stats = jax.lax.switch(group * len(OPS) + op, branches, reads, params, stats)
+    if train:
+      y = _drop_path_of_edge(j, y, source, op, key, drop_rate, reduction)
     return nodes.at[j // 2 + 2 - first].add(y), stats
 
   carry = empty if reduction else jnp.concatenate([inputs, empty])
   xs = (jnp.arange(space_lib.NUM_PAIRS), pairs[:, 0], pairs[:, 1], params, stats)
   nodes, new_stats = jax.lax.scan(step, carry, xs)
-  return list(nodes[2 - first:]), new_stats
+  return (nodes, new_stats), (s0, s1, params, pairs, stats, key, drop_rate, nodes)
+
+
+def _edge_scan_backward(settings, residuals, cotangents):
+  """Edges in reverse order: an edge's input is final in the nodes after the scan (a node
+  is read only by the edges of later nodes), so its op is recomputed from there, under a
+  switch over each op's pullback, and its input's gradient added to the node's."""
+  features, reduction, train, dtype = settings
+  s0, s1, params, pairs, stats, key, drop_rate, nodes = residuals
+  d_nodes, _ = cotangents  # the statistics are not differentiated
+  inputs = jnp.stack([s0, s1])
+  first = 2 if reduction else 0
+
+  def pullback(g, f):
+    def run(reads, params, stats, dy):
+      _, vjp = jax.vjp(lambda x, params: f(x, params, stats)[0], reads[g], params)
+      dx, d_params = vjp(dy)
+      return [dx if i == g else jnp.zeros_like(r) for i, r in enumerate(reads)], d_params
+    return run
+
+  branches = [pullback(g, f) for g, stride in enumerate(_strides(reduction))
+              for f in _ops(stride, features, train, dtype)]
+
+  def step(carry, xs):
+    d_nodes, d_inputs = carry
+    j, source, op, params, stats = xs
+    dy = d_nodes[j // 2 + 2 - first]
+    if train:
+      dy = _drop_path_of_edge(j, dy, source, op, key, drop_rate, reduction)
+    group, reads = _edge_reads(inputs, nodes, source, reduction)
+    d_reads, d_params = jax.lax.switch(group * len(OPS) + op, branches, reads, params, stats,
+                                       dy)
+    if reduction:
+      d_inputs = d_inputs.at[jnp.clip(source, 0, 1)].add(d_reads[0])
+    d_nodes = d_nodes.at[jnp.clip(source - first, 0, len(nodes) - 1)].add(d_reads[-1])
+    return (d_nodes, d_inputs), d_params
+
+  d_inputs = jnp.zeros_like(inputs) if reduction else None
+  xs = (jnp.arange(space_lib.NUM_PAIRS), pairs[:, 0], pairs[:, 1], params, stats)
+  (d_nodes, d_inputs), d_params = jax.lax.scan(step, (d_nodes, d_inputs), xs, reverse=True)
+  d_s0, d_s1 = d_inputs if reduction else d_nodes[:2]
+  return d_s0, d_s1, d_params, None, None, None, None
+
+
+_edge_scan.defvjp(_edge_scan_forward, _edge_scan_backward)
 
 
 class AuxiliaryHead(nn.Module):
