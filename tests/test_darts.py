@@ -170,6 +170,19 @@ def test_initial_variables_follow_flax_initialisers():
       assert abs(np.std(a) / np.std(b) - 1) < 0.2, jax.tree_util.keystr(path)
 
 
+def test_the_initial_optimizer_state_is_the_optimizers_own(tmp_path):
+  """``init_state`` makes the optimizer's state on the host, as zeros: the recipe's
+  optimizer starts there (momentum and step count)."""
+  model = network.DartsNetwork(4, 1)
+  recipe = train.make_recipe(tiny_config(tmp_path), steps_per_epoch=10)
+  state = train.init_state(0, model, recipe)
+  expected = recipe.optimizer.init(state.params)
+  assert jax.tree.structure(state.opt_state) == jax.tree.structure(expected)
+  for ours, theirs in zip(jax.tree.leaves(state.opt_state), jax.tree.leaves(expected)):
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
 @pytest.mark.parametrize('dtype', [jnp.float32, jnp.bfloat16])
 def test_network_output_shapes(dtype):
   """bfloat16 too: every op an edge may be gives its input's dtype (a switch needs one)."""

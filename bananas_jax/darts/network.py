@@ -384,7 +384,9 @@ def _edge_scan_forward(settings, s0, s1, params, pairs, stats, key, drop_rate):
   carry = empty if reduction else jnp.concatenate([inputs, empty])
   xs = (jnp.arange(space_lib.NUM_PAIRS), pairs[:, 0], pairs[:, 1], params, stats)
   nodes, new_stats = jax.lax.scan(step, carry, xs)
-  return (nodes, new_stats), (s0, s1, params, pairs, stats, key, drop_rate, nodes)
+  # A normal cell's inputs are the carry's first two nodes; a reduction cell's are kept.
+  inputs = inputs if reduction else None
+  return (nodes, new_stats), (inputs, params, pairs, stats, key, drop_rate, nodes)
 
 
 def _edge_scan_backward(settings, residuals, cotangents):
@@ -392,9 +394,8 @@ def _edge_scan_backward(settings, residuals, cotangents):
   is read only by the edges of later nodes), so its op is recomputed from there, under a
   switch over each op's pullback, and its input's gradient added to the node's."""
   features, reduction, train, dtype = settings
-  s0, s1, params, pairs, stats, key, drop_rate, nodes = residuals
+  inputs, params, pairs, stats, key, drop_rate, nodes = residuals
   d_nodes, _ = cotangents  # the statistics are not differentiated
-  inputs = jnp.stack([s0, s1])
   first = 2 if reduction else 0
 
   def pullback(g, f):
