@@ -7,11 +7,13 @@ The figures behind WORKSPACE.md's "Speed" section on the first architecture's st
       --compiler_options='{"xla_backend_optimization_level": 1}'
   XLA_FLAGS=--xla_force_host_platform_device_count=1 python -m experiments.darts_compile
 
-Prints one JSON line (with provenance): lower_s, xla_compile_s, step_s of each step, and
-the optimized program's size (instructions, fusions, while loops, conditionals).
+Prints one JSON line (with provenance): lower_s, xla_compile_s, step_s and the kernel's
+CPU seconds (step_system_s: first touches of memory) of each step, and the optimized
+program's size (instructions, fusions, while loops, conditionals).
 """
 
 import json
+import resource
 import time
 
 import jax
@@ -52,21 +54,22 @@ def main(argv):
   tick = time.perf_counter()
   compiled = lowered.compile(compiler_options=options)
   compile_s = time.perf_counter() - tick
-  step_s = []
+  step_s, step_system_s = [], []
   for step in range(_STEPS.value):
-    tick = time.perf_counter()
+    tick, system = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_stime
     state, metrics = compiled(state, *trainer.shard(images, labels), jax.random.key(step),
                               jnp.float32(0.1), trainer.arch_on_devices,
                               trainer.recipe_on_devices)
     jax.block_until_ready(metrics)
     step_s.append(round(time.perf_counter() - tick, 2))
+    step_system_s.append(round(resource.getrusage(resource.RUSAGE_SELF).ru_stime - system, 2))
   text = compiled.as_text()
   print(json.dumps({
       **provenance(), 'layers': config.layers,
       'init_channels': config.init_channels, 'batch_size': config.batch_size,
       'scan_cells': config.scan_cells, 'devices': len(trainer.devices),
       'compiler_options': options, 'lower_s': round(lower_s, 1),
-      'xla_compile_s': round(compile_s, 1), 'step_s': step_s,
+      'xla_compile_s': round(compile_s, 1), 'step_s': step_s, 'step_system_s': step_system_s,
       'instructions': text.count('\n'), 'fusions': text.count(' fusion('),
       'while_loops': text.count(' while('), 'conditionals': text.count(' conditional(')}))
 

@@ -9,8 +9,9 @@ pooling and a linear classifier. BatchNorm momentum 0.9 is PyTorch's 0.1.
 The architecture is an argument of ``__call__`` (``int32[2, 8, 2]``, as
 :class:`bananas_jax.spaces.darts.DartsSpace` writes it), not a field. Every edge holds the
 variables of every op it may be. Traced, the architecture is data: a cell's edges run as a
-``lax.scan`` whose body reads its input by index and computes its op with ``lax.switch``,
-so one compiled program trains every architecture of the space. As NumPy integers, it is
+``lax.scan`` whose body reads its input by index and computes its op with ``lax.switch``
+(its gradient written out: ``_edge_scan``), so one compiled program trains every
+architecture of the space. As NumPy integers, it is
 resolved in Python: the program of that one architecture, as a per-genotype network
 compiles it, with the same variables and the same arithmetic. Parameters the architecture
 does not use get no gradient; :func:`chosen` marks the ones it does (weight decay and the
@@ -481,8 +482,9 @@ class DartsNetwork(nn.Module):
   """Returns ``(logits, auxiliary logits or None)``; float32 logits whatever ``dtype``.
   Variables: ``cell_<i>`` per cell; with ``scan_cells``, ``run_<first>_to_<last>/cells``
   for a stage's identical cells, stacked and run as one scan (:class:`CellRun`). The scan
-  is a trade: on the 2-core CPU at the full size it compiles in 54 s instead of 81 s and
-  steps 12-15% slower (``python -m launch.bench_darts [--scan_cells]``)."""
+  is a trade: on the 2-core CPU at the full size the first architecture's first step comes
+  62 s after it is asked for instead of 81 s, and steps are 9-18% slower (``python -m
+  launch.bench_darts [--scan_cells]``, commit 6e08675)."""
 
   init_channels: int = 36
   layers: int = 20
