@@ -185,18 +185,23 @@ def test_the_initial_optimizer_state_is_the_optimizers_own(tmp_path):
 
 @pytest.mark.parametrize('dtype', [jnp.float32, jnp.bfloat16])
 def test_network_output_shapes(dtype):
-  """bfloat16 too: every op an edge may be gives its input's dtype (a switch needs one)."""
+  """bfloat16 too: every op an edge may be gives its input's dtype (a switch needs one),
+  and the gradient (the edge scan's is written out) has the parameters' shapes and dtypes."""
   model = network.DartsNetwork(init_channels=8, layers=3, dtype=dtype)
   x = jnp.ones((2, 32, 32, 3))
   arch = jnp.asarray(SPACE.from_string('BANANAS'))
   variables = jax.eval_shape(lambda: model.init(jax.random.key(0), x, np.asarray(arch)))
-  (logits, aux), _ = jax.eval_shape(
-      lambda v: model.apply(v, x, arch, train=True, drop_rate=0.5,
-                            rngs={'dropout': jax.random.key(1)}, mutable=['batch_stats']),
-      variables)
+  train_apply = lambda params, stats: model.apply(
+      {'params': params, 'batch_stats': stats}, x, arch, train=True, drop_rate=0.5,
+      rngs={'dropout': jax.random.key(1)}, mutable=['batch_stats'])
+  (logits, aux), _ = jax.eval_shape(train_apply, variables['params'], variables['batch_stats'])
   assert logits.shape == (2, 10) and aux.shape == (2, 10) and logits.dtype == jnp.float32
   eval_logits, eval_aux = jax.eval_shape(lambda v: model.apply(v, x, arch), variables)
   assert eval_logits.shape == (2, 10)
+  grads = jax.eval_shape(jax.grad(lambda *v: jnp.sum(train_apply(*v)[0][0])),
+                         variables['params'], variables['batch_stats'])
+  assert jax.tree.map(lambda g: (g.shape, g.dtype), grads) == jax.tree.map(
+      lambda p: (p.shape, p.dtype), variables['params'])
 
 
 def test_drop_path_zeroes_whole_examples_and_rescales():
