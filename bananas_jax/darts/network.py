@@ -11,11 +11,10 @@ The architecture is an argument of ``__call__`` (``int32[2, 8, 2]``, as
 variables of every op it may be. Traced, the architecture is data: a cell's edges run as a
 ``lax.scan`` whose body reads its input by index and computes its op with ``lax.switch``
 (its gradient written out: ``_edge_scan``), so one compiled program trains every
-architecture of the space. As NumPy integers, it is
-resolved in Python: the program of that one architecture, as a per-genotype network
-compiles it, with the same variables and the same arithmetic. Parameters the architecture
-does not use get no gradient; :func:`chosen` marks the ones it does (weight decay and the
-parameter count follow it).
+architecture of the space. As NumPy integers, it is resolved in Python: the program of
+that one architecture, as a per-genotype network compiles it, with the same variables and
+the same arithmetic. Parameters the architecture does not use get no gradient;
+:func:`chosen` marks the ones it does (weight decay and the parameter count follow it).
 
 Depthwise convolutions are sums of shifted slices and 1x1 convolutions matrix products:
 the same arithmetic as the convolutions, which XLA's CPU backend ran 2-5 times slower
@@ -370,6 +369,9 @@ def _edge_scan_forward(settings, s0, s1, params, pairs, stats, key, drop_rate):
   empty = jnp.zeros((space_lib.NUM_NODES,) + (s1[:, ::2, ::2] if reduction else s1).shape,
                     s1.dtype)
   first = 2 if reduction else 0  # the node number of the carry's first entry
+  # One branch per op and input group, each static inside, so XLA fuses it as in one
+  # architecture's program (one branch for the four convolutions, picking kernels by nested
+  # switches, made steps 10% slower: 2.43 s against 2.20 s at 8 cells and 16 channels).
   branches = [lambda reads, params, stats, g=g, f=f: f(reads[g], params, stats)
               for g, stride in enumerate(_strides(reduction))
               for f in _ops(stride, features, train, dtype)]
