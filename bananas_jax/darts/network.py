@@ -336,19 +336,33 @@ def _scanned_edges(s0, s1, pairs, params, stats, key, drop_rate, *, features, re
   return list(nodes[0 if reduction else 2:]), new_stats
 
 
-def _edge_reads(inputs, nodes, source, reduction):
-  """``(branch group, [what each group reads])``: a normal cell's edges read the carried
-  nodes (its inputs among them) at stride 1; a reduction cell's read its inputs at stride
-  2 (group 0) or its own nodes at stride 1 (group 1). Indices are clipped: a group an edge
-  does not read gives any node."""
+def _edge_branches(reduction, features, train, dtype):
+  """``(group, op)`` per branch of an edge's switch, branch ``group * len(OPS) + op``: a
+  normal cell's edges read at stride 1 (one group); a reduction cell's read its inputs at
+  stride 2 (group 0) or its own nodes at stride 1 (group 1). One branch per op and group,
+  each static inside, so XLA fuses it as in one architecture's program (one branch for the
+  four convolutions, picking kernels by nested switches, made steps 10% slower: 2.43 s
+  against 2.20 s at 8 cells and 16 channels)."""
+  return [(g, f) for g, stride in enumerate((2, 1) if reduction else (1,))
+          for f in _ops(stride, features, train, dtype)]
+
+
+def _edge_reads(source, op, reduction, inputs, nodes):
+  """``(branch, index per group, what each group reads)`` for an edge: it reads a
+  reduction cell's ``inputs`` (group 0) or the carried ``nodes`` (the last group; a normal
+  cell's inputs are carried too). Indices are clipped: a group an edge does not read
+  gives any entry."""
   if not reduction:
-    return 0, [nodes[jnp.clip(source, 0, len(nodes) - 1)]]
-  return ((source >= 2) * 1, [inputs[jnp.clip(source, 0, 1)],
-                              nodes[jnp.clip(source - 2, 0, len(nodes) - 1)]])
+    branch, at = op, [jnp.clip(source, 0, len(nodes) - 1)]
+  else:
+    branch = (source >= 2) * len(OPS) + op
+    at = [jnp.clip(source, 0, 1), jnp.clip(source - 2, 0, len(nodes) - 1)]
+  return branch, at, [read[i] for read, i in zip(_read_from(reduction, inputs, nodes), at)]
 
 
-def _strides(reduction):
-  return (2, 1) if reduction else (1,)
+def _read_from(reduction, inputs, nodes):
+  """What an edge's groups read from, in group order (see :func:`_edge_reads`)."""
+  return [inputs, nodes] if reduction else [nodes]
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
@@ -369,17 +383,13 @@ def _edge_scan_forward(settings, s0, s1, params, pairs, stats, key, drop_rate):
   empty = jnp.zeros((space_lib.NUM_NODES,) + (s1[:, ::2, ::2] if reduction else s1).shape,
                     s1.dtype)
   first = 2 if reduction else 0  # the node number of the carry's first entry
-  # One branch per op and input group, each static inside, so XLA fuses it as in one
-  # architecture's program (one branch for the four convolutions, picking kernels by nested
-  # switches, made steps 10% slower: 2.43 s against 2.20 s at 8 cells and 16 channels).
   branches = [lambda reads, params, stats, g=g, f=f: f(reads[g], params, stats)
-              for g, stride in enumerate(_strides(reduction))
-              for f in _ops(stride, features, train, dtype)]
+              for g, f in _edge_branches(reduction, features, train, dtype)]
 
   def step(nodes, xs):
     j, source, op, params, stats = xs
-    group, reads = _edge_reads(inputs, nodes, source, reduction)
-    y, stats = jax.lax.switch(group * len(OPS) + op, branches, reads, params, stats)
+    branch, _, reads = _edge_reads(source, op, reduction, inputs, nodes)
+    y, stats = jax.lax.switch(branch, branches, reads, params, stats)
     if train:
       y = _drop_path_of_edge(j, y, source, op, key, drop_rate, reduction)
     return nodes.at[j // 2 + 2 - first].add(y), stats
@@ -395,7 +405,7 @@ def _edge_scan_forward(settings, s0, s1, params, pairs, stats, key, drop_rate):
 def _edge_scan_backward(settings, residuals, cotangents):
   """Edges in reverse order: an edge's input is final in the nodes after the scan (a node
   is read only by the edges of later nodes), so its op is recomputed from there, under a
-  switch over each op's pullback, and its input's gradient added to the node's."""
+  switch over each op's pullback, and its input's gradient added where it was read."""
   features, reduction, train, dtype = settings
   inputs, params, pairs, stats, key, drop_rate, nodes = residuals
   d_nodes, _ = cotangents  # the statistics are not differentiated
@@ -408,27 +418,21 @@ def _edge_scan_backward(settings, residuals, cotangents):
       return [dx if i == g else jnp.zeros_like(r) for i, r in enumerate(reads)], d_params
     return run
 
-  branches = [pullback(g, f) for g, stride in enumerate(_strides(reduction))
-              for f in _ops(stride, features, train, dtype)]
+  branches = [pullback(g, f) for g, f in _edge_branches(reduction, features, train, dtype)]
 
-  def step(carry, xs):
-    d_nodes, d_inputs = carry
+  def step(d_read_from, xs):
     j, source, op, params, stats = xs
-    dy = d_nodes[j // 2 + 2 - first]
+    dy = d_read_from[-1][j // 2 + 2 - first]
     if train:
       dy = _drop_path_of_edge(j, dy, source, op, key, drop_rate, reduction)
-    group, reads = _edge_reads(inputs, nodes, source, reduction)
-    d_reads, d_params = jax.lax.switch(group * len(OPS) + op, branches, reads, params, stats,
-                                       dy)
-    if reduction:
-      d_inputs = d_inputs.at[jnp.clip(source, 0, 1)].add(d_reads[0])
-    d_nodes = d_nodes.at[jnp.clip(source - first, 0, len(nodes) - 1)].add(d_reads[-1])
-    return (d_nodes, d_inputs), d_params
+    branch, at, reads = _edge_reads(source, op, reduction, inputs, nodes)
+    d_reads, d_params = jax.lax.switch(branch, branches, reads, params, stats, dy)
+    return [d.at[i].add(dx) for d, i, dx in zip(d_read_from, at, d_reads)], d_params
 
-  d_inputs = jnp.zeros_like(inputs) if reduction else None
+  d_read_from = _read_from(reduction, jnp.zeros_like(inputs) if reduction else None, d_nodes)
   xs = (jnp.arange(space_lib.NUM_PAIRS), pairs[:, 0], pairs[:, 1], params, stats)
-  (d_nodes, d_inputs), d_params = jax.lax.scan(step, (d_nodes, d_inputs), xs, reverse=True)
-  d_s0, d_s1 = d_inputs if reduction else d_nodes[:2]
+  d_read_from, d_params = jax.lax.scan(step, d_read_from, xs, reverse=True)
+  d_s0, d_s1 = d_read_from[0][:2]  # a reduction cell's inputs, or a normal cell's carry
   return d_s0, d_s1, d_params, None, None, None, None
 
 
