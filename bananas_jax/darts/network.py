@@ -143,7 +143,7 @@ def _is_concrete(value):
 class ConvVariables(nn.Module):
   """Declares one convolution op's variables for a cell's 8 edges, stacked on a leading
   axis, per block ``b``: depthwise and pointwise kernels, BatchNorm's scale and bias, and
-  its statistics."""
+  its statistics. Returns them as named here: parameters, and statistics as Variables."""
 
   features: int
   kernel: int
@@ -153,14 +153,14 @@ class ConvVariables(nn.Module):
   def __call__(self):
     c, k, e = self.features, self.kernel, space_lib.NUM_PAIRS
     lecun = nn.initializers.lecun_normal(batch_axis=0)  # each edge's own fan-in
-    params = [{'depthwise': self.param(f'depthwise_{b}', lecun, (e, k, k, 1, c)),
-               'pointwise': self.param(f'pointwise_{b}', lecun, (e, c, c)),
-               'scale': self.param(f'scale_{b}', nn.initializers.ones, (e, c)),
-               'bias': self.param(f'bias_{b}', nn.initializers.zeros, (e, c))}
-              for b in range(self.blocks)]
-    stats = [{'mean': self.variable('batch_stats', f'mean_{b}', jnp.zeros, (e, c)),
-              'var': self.variable('batch_stats', f'var_{b}', jnp.ones, (e, c))}
-             for b in range(self.blocks)]
+    params, stats = {}, {}
+    for b in range(self.blocks):
+      params[f'depthwise_{b}'] = self.param(f'depthwise_{b}', lecun, (e, k, k, 1, c))
+      params[f'pointwise_{b}'] = self.param(f'pointwise_{b}', lecun, (e, c, c))
+      params[f'scale_{b}'] = self.param(f'scale_{b}', nn.initializers.ones, (e, c))
+      params[f'bias_{b}'] = self.param(f'bias_{b}', nn.initializers.zeros, (e, c))
+      stats[f'mean_{b}'] = self.variable('batch_stats', f'mean_{b}', jnp.zeros, (e, c))
+      stats[f'var_{b}'] = self.variable('batch_stats', f'var_{b}', jnp.ones, (e, c))
     return params, stats
 
 
@@ -181,16 +181,19 @@ def _batch_norm(x, params, stats, train):
 
 
 def _convolution(x, name, stride, params, stats, train, dtype):
-  """Convolution op ``name`` (a key of :data:`CONVS`) of ``x`` with its blocks' ``params``
-  and ``stats``; returns the output and the blocks' updated statistics."""
+  """Convolution op ``name`` (a key of :data:`CONVS`) of ``x`` with its ``params`` and
+  ``stats`` (named as :class:`ConvVariables` declares them); returns the output and the
+  updated statistics."""
   _, dilation, blocks = CONVS[name]
-  new = []
+  new = {}
   for b in range(blocks):
-    x = _depthwise(nn.relu(x), params[b]['depthwise'].astype(dtype), stride if b == 0 else 1,
+    x = _depthwise(nn.relu(x), params[f'depthwise_{b}'].astype(dtype), stride if b == 0 else 1,
                    dilation)
-    x, block_stats = _batch_norm(x @ params[b]['pointwise'].astype(dtype), params[b],
-                                 stats[b], train)
-    new.append(block_stats)
+    x, block_stats = _batch_norm(
+        x @ params[f'pointwise_{b}'].astype(dtype),
+        {'scale': params[f'scale_{b}'], 'bias': params[f'bias_{b}']},
+        {'mean': stats[f'mean_{b}'], 'var': stats[f'var_{b}']}, train)
+    new.update({f'{kind}_{b}': value for kind, value in block_stats.items()})
   return x, new
 
 
@@ -455,33 +458,97 @@ class AuxiliaryHead(nn.Module):
     return nn.Dense(self.num_classes, dtype=self.dtype)(x.reshape(x.shape[0], -1))
 
 
+class CellInputs(nn.Module):
+  """The preprocessing of those inputs of cell ``name`` that a run's scan cannot carry
+  (:class:`CellRun`): what it reads from the stem or from the stage before. Its variables
+  are named as in :class:`Cell`."""
+
+  features: int
+  reduction_prev: bool
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, inputs, train):
+    """``inputs``: ``{input number: map}``; returns them preprocessed, in that order."""
+    out = []
+    for which, x in sorted(inputs.items()):
+      if which == 0 and self.reduction_prev:
+        out.append(FactorizedReduce(self.features, self.dtype)(x, train))
+      else:
+        out.append(ReLUConvBN(self.features, self.dtype)(x, train))
+    return out
+
+
 class CellRun(nn.Module):
-  """``length`` identical normal cells (a stage's after its first two), as one
-  ``lax.scan`` over their variables stacked on a leading axis: the program holds one cell
-  body per stage instead of one per cell (``DartsNetwork.scan_cells``)."""
+  """A stage's normal cells ``first`` to ``last`` as one ``lax.scan`` over their variables
+  stacked on a leading axis (``edges``; ``inputs_<k>``, input k's preprocessing), so the
+  program holds one normal cell body per stage (``DartsNetwork.scan_cells``). The scan
+  carries a cell's two input maps; the inputs it cannot carry (:func:`run_entries`: the
+  stem's 3C channels, the larger maps of the stage before) are preprocessed before it, by
+  :class:`CellInputs`, and ``given`` in their place: per input number, those of the run's
+  first cells, in cell order."""
 
   length: int
   features: int
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, s0, s1, pairs, train, drop_rate):
-    cell = Cell(self.features, False, False, self.dtype, parent=None)
-    params, stats = stacked_copies(self, 'cells', cell, self.length, s0, s1,
-                                   np.zeros((space_lib.NUM_PAIRS, 2), np.int32), False, 0.0)
-    keys = (jax.random.split(self.make_rng('dropout'), self.length),) if train else ()
+  def __call__(self, s1, given, pairs, train, drop_rate):
+    c, n = self.features, self.length
+    example = jnp.zeros(s1.shape[:-1] + (4 * c,), s1.dtype)  # a carried map
+    preprocess = ReLUConvBN(c, self.dtype, parent=None)
+    inputs = [stacked_copies(self, f'inputs_{k}', preprocess, n - len(given[k]), example, False)
+              if len(given[k]) < n else None for k in (0, 1)]
+    params, stats = stacked_copies(self, 'edges', EdgeVariables(c, False, self.dtype,
+                                                                parent=None), n, example)
+    keys = (jax.random.split(self.make_rng('dropout'), n),) if train else ()
+    run = _unrolled_edges if isinstance(pairs, np.ndarray) else _scanned_edges
 
-    def step(inputs, xs):
-      params, stats, *key = xs
-      y, updates = cell.apply({'params': params, 'batch_stats': stats}, *inputs, pairs, train,
-                              drop_rate, rngs={'dropout': key[0]} if train else {},
-                              mutable=['batch_stats'])
-      return (inputs[1], y), updates['batch_stats']
+    def preprocessed(k, i, x):
+      """Input ``k`` of the run's cell ``i``: given, or preprocessed from the carried map;
+      with its ``inputs_k`` copy's statistics (unchanged where given; None if it has none)."""
+      count = len(given[k])
+      row = lambda tree: jax.tree.map(lambda v: v[jnp.clip(i - count, 0)], tree)
 
-    (s0, s1), new_stats = jax.lax.scan(step, (s0, s1), (params, stats.value, *keys))
+      def computed():
+        y, updates = preprocess.apply({'params': row(inputs[k][0]),
+                                       'batch_stats': row(inputs[k][1].value)}, x, train,
+                                      mutable=['batch_stats'])
+        return y, updates['batch_stats']
+
+      def read():
+        stats = None if inputs[k] is None else row(inputs[k][1].value)
+        return jnp.stack(given[k])[jnp.minimum(i, count - 1)], stats
+
+      if not count:
+        return computed()
+      return read() if inputs[k] is None else jax.lax.cond(i < count, read, computed)
+
+    def step(carry, xs):
+      i, params, stats, *key = xs
+      (x0, stats0), (x1, stats1) = (preprocessed(k, i, x) for k, x in enumerate(carry))
+      nodes, new_stats = run(x0, x1, pairs, params, stats, key[0] if train else None,
+                             drop_rate, features=c, reduction=False, train=train,
+                             dtype=self.dtype)
+      return (carry[1], jnp.concatenate(nodes, axis=-1)), (new_stats, stats0, stats1)
+
+    start = (example, example if len(given[1]) else s1)
+    (s0, s1), (new_stats, *input_stats) = jax.lax.scan(
+        step, start, (jnp.arange(n), params, stats.value, *keys))
     if self.is_mutable_collection('batch_stats') and not self.is_initializing():
       stats.value = new_stats
+      for k in (0, 1):
+        if inputs[k] is not None:
+          inputs[k][1].value = jax.tree.map(lambda v: v[len(given[k]):], input_stats[k])
     return s0, s1
+
+
+def run_entries(first, last):
+  """``{cell: input numbers}``: the inputs of a run's cells that the scan cannot carry
+  (see :class:`CellRun`)."""
+  if first:
+    return {first: (0,)}
+  return {0: (0, 1), **({1: (0,)} if last > 0 else {})}
 
 
 class DartsNetwork(nn.Module):
@@ -510,13 +577,21 @@ class DartsNetwork(nn.Module):
     runs = cell_runs(self.layers) if self.scan_cells else [(i, i) for i in range(self.layers)]
     for first, last in runs:
       c = 2 * c if first in reductions else c
-      if first == last:
-        s0, s1 = s1, Cell(c, first in reductions, first - 1 in reductions, self.dtype,
+      reduction_prev = first - 1 in reductions
+      if first in reductions or not self.scan_cells:
+        s0, s1 = s1, Cell(c, first in reductions, reduction_prev, self.dtype,
                           name=f'cell_{first}')(s0, s1, arch[int(first in reductions)], train,
                                                 drop_rate)
       else:
+        given = [[], []]
+        for i, numbers in run_entries(first, last).items():
+          read = {0: s0 if i == first else s1, 1: s1}
+          maps = CellInputs(c, i == first and reduction_prev, self.dtype, name=f'cell_{i}')(
+              {k: read[k] for k in numbers}, train)
+          for k, x in zip(numbers, maps):
+            given[k].append(x)
         s0, s1 = CellRun(last - first + 1, c, self.dtype, name=f'run_{first}_to_{last}')(
-            s0, s1, arch[0], train, drop_rate)
+            s1, given, arch[0], train, drop_rate)
       if self.auxiliary and reductions[1] in (first, last):
         aux_logits = AuxiliaryHead(self.num_classes, self.dtype)(s1, train).astype(jnp.float32)
     x = jnp.mean(s1, axis=(1, 2))
@@ -530,15 +605,12 @@ def reduction_cells(layers):
 
 
 def cell_runs(layers):
-  """``(first, last)`` cell indices in network order: runs of at least two identical
-  cells, and single cells. Cell ``i`` is the same function of the same shapes as cell
-  ``i - 1`` when both are normal cells and ``i - 1`` reads no stem and no larger maps: it is
-  neither cell 0 nor 1, nor the cell right after a reduction."""
+  """``(first, last)`` cell indices in network order: each stage's normal cells, as one run
+  (:class:`CellRun`), and each reduction cell alone."""
   reductions = reduction_cells(layers)
-  repeats = lambda i: i >= 3 and not {i, i - 1, i - 2} & set(reductions)
   runs = []
   for i in range(layers):
-    if repeats(i):
+    if runs and i not in reductions and runs[-1][0] not in reductions:
       runs[-1] = (runs[-1][0], i)
     else:
       runs.append((i, i))
