@@ -315,7 +315,8 @@ def test_loss_goes_down(tmp_path):
 @pytest.mark.slow
 def test_one_program_trains_every_architecture(tmp_path):
   """Architectures trained one after another, with other recipes (learning rate, length),
-  share one compiled step (the jit cache grows by one entry); the first one's losses over
+  share the step's two programs, compiled once (counted by jax.monitoring's compile events;
+  the programs compiled ahead, on threads, are the ones the steps run); the first one's losses over
   3 steps, and its parameters and statistics after the first, equal those of the program
   compiled for it alone (same arithmetic, fused differently by XLA: float32 rounding, 1e-5
   relative and 1e-3 of the step's change; later steps of a small deep network amplify it).
@@ -324,12 +325,17 @@ def test_one_program_trains_every_architecture(tmp_path):
   reduction cells (inputs at stride 2)."""
   config = tiny_config(tmp_path, layers=3, init_channels=4, auxiliary_weight=0.4)
   images, labels = (a[:16] for a in fake_dataset(16)['train'])
-  before = train.train_step._cache_size()
+  compiled = []
+  count = lambda event, seconds, fun_name='': compiled.append(fun_name) if (
+      event == '/jax/core/compile/backend_compile_duration') else None
+  jax.monitoring.register_event_duration_secs_listener(count)
   states = {}
   for i, arch in enumerate(np.asarray(SPACE.sample(jax.random.key(7), 2))):
     config.genotype, config.learning_rate = SPACE.to_string(arch), 0.025 * (i + 1)
     for per_genotype in (False, True) if i == 0 else (False,):
       trainer = train.Trainer(config, steps_per_epoch=10 + i, per_genotype=per_genotype)
+      if i == 1:
+        trainer.compile_ahead()
       initial = trainer.init(0)
       state = trainer.init(0)
       losses = []
@@ -353,7 +359,9 @@ def test_one_program_trains_every_architecture(tmp_path):
         change = np.abs(np.asarray(x) - np.asarray(x0)).max()
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=max(1e-3 * change, 1e-7),
                                    err_msg=jax.tree_util.keystr(path))
-  assert train.train_step._cache_size() == before + 1
+  jax.monitoring.unregister_event_duration_listener(count)
+  assert sorted(name for name in compiled if 'gradient' in name or 'updated' in name) == [
+      'jit(_gradients)', 'jit(_updated)', 'jit(gradient_step_per_genotype)']
 
 
 @pytest.mark.slow

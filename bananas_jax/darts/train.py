@@ -7,6 +7,7 @@ auxiliary loss weight 0.4, cutout 16. Every random draw comes from ``(seed, epoc
 so a resumed run gives the same parameters as an uninterrupted one.
 """
 
+import concurrent.futures
 import functools
 import json
 import pathlib
@@ -88,11 +89,19 @@ def init_state(seed, model, recipe):
   a 2-core CPU). The optimizer's state starts at zeros (momentum and step count), made on
   the host too: ``optimizer.init`` ran a small program per array shape, 1.6 s at the full
   size."""
-  variables = initial_variables(network.variable_shapes(model), seed)
-  params = variables['params']
-  opt_state = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype),
-                           jax.eval_shape(recipe.optimizer.init, params))
-  return TrainState(np.zeros((), np.int32), params, variables['batch_stats'], opt_state)
+  shapes = state_shapes(model, recipe)
+  variables = initial_variables({'params': shapes.params, 'batch_stats': shapes.batch_stats},
+                                seed)
+  return TrainState(np.zeros((), np.int32), variables['params'], variables['batch_stats'],
+                    jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes.opt_state))
+
+
+def state_shapes(model, recipe):
+  """The training state's shapes and dtypes, computed without drawing it."""
+  variables = network.variable_shapes(model)
+  return TrainState(jax.ShapeDtypeStruct((), jnp.int32), variables['params'],
+                    variables['batch_stats'],
+                    jax.eval_shape(recipe.optimizer.init, variables['params']))
 
 
 def initial_variables(shapes, seed):
@@ -126,7 +135,8 @@ def initial_variables(shapes, seed):
 _TRUNCATED_STD = 0.87962566103423978
 
 
-def _loss_and_updates(state, images, labels, key, drop_rate, arch, model, recipe):
+def _gradients(state, images, labels, key, drop_rate, arch, model, recipe):
+  """The loss's gradient on a batch, the updated BatchNorm statistics and the metrics."""
   aug_key, drop_key = jax.random.split(key)
   x = data_lib.augment(aug_key, images, recipe.cutout).astype(model.dtype)
   cross_entropy = lambda logits: optax.softmax_cross_entropy_with_integer_labels(
@@ -141,27 +151,33 @@ def _loss_and_updates(state, images, labels, key, drop_rate, arch, model, recipe
     return total, (loss, logits, updates['batch_stats'])
 
   grads, (loss, logits, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
+  return grads, batch_stats, {'loss': loss,
+                              'correct': jnp.sum(jnp.argmax(logits, -1) == labels)}
+
+
+def _updated(state, grads, batch_stats, arch, model, recipe):
+  """The state after the optimizer's step with ``grads``."""
   chosen = jax.tree.map(lambda c: jnp.asarray(c, jnp.float32),
                         network.chosen(state.params, arch, model.layers))
   updates, opt_state = recipe.optimizer.update(grads, state.opt_state, state.params,
                                                chosen=chosen)
-  state = TrainState(state.step + 1, optax.apply_updates(state.params, updates), batch_stats,
-                     opt_state)
-  return state, {'loss': loss, 'correct': jnp.sum(jnp.argmax(logits, -1) == labels)}
+  return TrainState(state.step + 1, optax.apply_updates(state.params, updates), batch_stats,
+                    opt_state)
 
 
-# One program for every architecture: ``arch`` is data (int32[2, 8, 2]).
-train_step = jax.jit(_loss_and_updates, static_argnames='model',
-                     donate_argnames='state')
+# A training step is two programs, each shared by every architecture (``arch`` is data,
+# int32[2, 8, 2]): the gradients, then the update. Apart, they compile at once on two
+# threads (Trainer.compile_ahead); the update's 4 s of XLA no longer add to the first step.
+gradient_step = jax.jit(_gradients, static_argnames='model')
+update_step = jax.jit(_updated, static_argnames='model', donate_argnames='state')
 
 
-@functools.partial(jax.jit, static_argnames=('arch', 'model'),
-                   donate_argnames='state')
-def train_step_per_genotype(state, images, labels, key, drop_rate, arch, model, recipe):
-  """The same step compiled for one architecture (``arch`` nested tuples, static): the
+@functools.partial(jax.jit, static_argnames=('arch', 'model'))
+def gradient_step_per_genotype(state, images, labels, key, drop_rate, arch, model, recipe):
+  """The gradients compiled for one architecture (``arch`` nested tuples, static): the
   program a per-genotype network compiles, kept to measure the shared one against."""
-  return _loss_and_updates(state, images, labels, key, drop_rate, np.asarray(arch, np.int32),
-                           model, recipe)
+  return _gradients(state, images, labels, key, drop_rate, np.asarray(arch, np.int32), model,
+                    recipe)
 
 
 @functools.partial(jax.jit, static_argnames='model')
@@ -178,8 +194,9 @@ def eval_step(state, images, labels, arch, model):
 class Trainer:
   """The model, its recipe, ``config.genotype`` and the device layout: batches split over a
   1-D mesh of ``devices`` (default: every local device), the state replicated on them.
-  Trainers of one network size share one compiled step, whatever their architectures and
-  recipes; ``per_genotype`` compiles the step for this architecture instead."""
+  Trainers of one network size share the step's compiled programs (the gradients, the
+  update), whatever their architectures and recipes; ``per_genotype`` compiles the
+  gradients for this architecture instead."""
 
   def __init__(self, config, steps_per_epoch, devices=None, per_genotype=False):
     self.config = config
@@ -194,6 +211,7 @@ class Trainer:
     # Data of every step, put on the devices once rather than sent with each step.
     self.arch_on_devices = jax.device_put(self.arch, self.replicated)
     self.recipe_on_devices = jax.device_put(self.recipe, self.replicated)
+    self.compiling = {}
 
   def init(self, seed):
     return jax.device_put(init_state(seed, self.model, self.recipe), self.replicated)
@@ -201,24 +219,60 @@ class Trainer:
   def shard(self, *arrays):
     return [jax.device_put(a, self.batch_sharding) for a in arrays]
 
+  def compile_ahead(self):
+    """Starts compiling the step's two programs, each on a thread of its own, from the
+    state's shapes: drawing or restoring the state meanwhile overlaps them, and the first
+    ``train_step`` waits for what is left. ``compiling`` holds their futures (each gives
+    its seconds: tracing, lowering and XLA's compilation)."""
+    shapes = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype,
+                                                         sharding=self.replicated),
+                          state_shapes(self.model, self.recipe))
+    batch = (np.zeros((self.config.batch_size, 32, 32, 3), np.uint8),
+             np.zeros(self.config.batch_size, np.int32), jax.random.key(0), 0.0)
+
+    def compile_program(program, args):
+      tick = time.perf_counter()
+      program.lower(*args).compile()
+      return time.perf_counter() - tick
+
+    pool = concurrent.futures.ThreadPoolExecutor(2)
+    self.compiling = {name: pool.submit(compile_program, *call)
+                      for name, call in self._calls(shapes, *batch).items()}
+    pool.shutdown(wait=False)  # the threads end with their compilations
+
   def train_step(self, state, images, labels, key, drop_rate):
     """One step, dispatched without waiting for it: the metrics are device arrays."""
-    step, args = self._step_call(state, images, labels, key, drop_rate)
-    return step(*args)
+    for future in self.compiling.values():
+      future.result()  # raises what the compilation raised
+    calls = self._calls(state, images, labels, key, drop_rate)
+    program, args = calls['gradients']
+    grads, batch_stats, metrics = program(*args)
+    program, args = calls['update']
+    return program(state, grads, batch_stats, *args[3:]), metrics
 
   def lower_step(self, state, images, labels, key, drop_rate):
-    """The step traced and lowered for XLA, not compiled: JAX keeps the lowering, so the
-    first ``train_step`` after it only compiles (the bench times the two apart)."""
-    step, args = self._step_call(state, images, labels, key, drop_rate)
-    return step.lower(*args)
+    """The step's programs traced and lowered for XLA (``{'gradients', 'update'}``), not
+    compiled: JAX keeps the lowerings, so the first ``train_step`` after it only
+    compiles."""
+    return {name: program.lower(*args) for name, (program, args) in
+            self._calls(state, images, labels, key, drop_rate).items()}
 
-  def _step_call(self, state, images, labels, key, drop_rate):
+  def _calls(self, state, images, labels, key, drop_rate):
+    """``{'gradients', 'update'}``: each program with its arguments; the update's are
+    given the state's parameters and statistics in place of the gradients' outputs (the
+    same shapes)."""
     batch = (*self.shard(images, labels), key, jnp.float32(drop_rate))
     if self.per_genotype:
       static = tuple(tuple(map(tuple, cell)) for cell in self.arch.tolist())
-      return train_step_per_genotype, (state, *batch, static, self.model,
-                                       self.recipe_on_devices)
-    return train_step, (state, *batch, self.arch_on_devices, self.model, self.recipe_on_devices)
+      gradients = gradient_step_per_genotype, (state, *batch, static, self.model,
+                                               self.recipe_on_devices)
+    else:
+      gradients = gradient_step, (state, *batch, self.arch_on_devices, self.model,
+                                  self.recipe_on_devices)
+    return {'gradients': gradients,
+            'update': (update_step, (state, state.params, state.batch_stats,
+                                     self.arch_on_devices, self.model,
+                                     self.recipe_on_devices))}
 
   def evaluate(self, state, images, labels):
     """Loss and accuracy (%) on a whole set, in batches (the last one padded)."""
@@ -349,6 +403,7 @@ def train(config, dataset=None, until_epoch=None, devices=None):
     raise ValueError(f'batch_size {config.batch_size} exceeds the {len(train_set[0])} '
                      f'training images')
   trainer = Trainer(config, steps_per_epoch, devices)
+  trainer.compile_ahead()  # while the state is drawn or restored
   workdir = pathlib.Path(config.workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   state, history = _restore_or_init(trainer, config, workdir)
