@@ -553,11 +553,12 @@ def run_entries(first, last):
 
 class DartsNetwork(nn.Module):
   """Returns ``(logits, auxiliary logits or None)``; float32 logits whatever ``dtype``.
-  Variables: ``cell_<i>`` per cell; with ``scan_cells``, ``run_<first>_to_<last>/cells``
-  for a stage's identical cells, stacked and run as one scan (:class:`CellRun`). The scan
-  is a trade: on the 2-core CPU at the full size the first architecture's first step comes
-  62 s after it is asked for instead of 81 s, and steps are 9-18% slower (``python -m
-  launch.bench_darts [--scan_cells]``, commit 6e08675)."""
+  Variables: ``cell_<i>`` per cell; with ``scan_cells``, ``run_<first>_to_<last>`` for a
+  stage's normal cells, stacked and run as one scan (:class:`CellRun`), and ``cell_<i>``
+  for the reduction cells and for the inputs the scans cannot carry. The scan is a trade:
+  on the 2-core CPU at the full size the first architecture's first step comes 54 s after
+  it is asked for instead of 80 s, and steps are about 10% slower (``python -m
+  launch.bench_darts [--scan_cells]``; WORKSPACE.md, "Speed")."""
 
   init_channels: int = 36
   layers: int = 20
