@@ -1,6 +1,7 @@
 """Speed of DARTS training on this machine, for a first architecture and a second one after
-it: the initial state, tracing and lowering, the first step (compilation and run), steady
-images/s, each by the program shared by every architecture and by one compiled per
+it: the time to its first finished step (the step's programs compiled on threads while the
+initial state is drawn, then the first run), each program's compilation, and steady
+images/s, each by the programs shared by every architecture and by one compiled per
 architecture, side by side; a 50-epoch search proxy and a 100-architecture search
 extrapolated from them; the per-epoch checkpoint's size, save and load time (synthetic
 images; no data needed).
