@@ -314,7 +314,9 @@ def _check_layout(saved, state, directory):
   """Refuses a checkpoint whose variables are not this network's, naming the difference
   (checkpoints of the per-genotype network have ``Cell_<i>/Op_<j>``, those of the first
   shared one ``cell_<i>/edge_<j>/<op>``, where this one stacks a cell's edges in
-  ``cell_<i>/edges/<op>`` and a stage's identical cells in ``run_<first>_to_<last>``)."""
+  ``cell_<i>/edges/<op>`` and, with ``scan_cells``, a stage's normal cells in
+  ``run_<first>_to_<last>``, which held only its identical cells, as ``cells``, up to
+  eb4721d)."""
   paths = lambda tree: {jax.tree_util.keystr(p) for p, _ in
                         jax.tree_util.tree_flatten_with_path(tree)[0]}
   ours = paths(serialization.to_state_dict(state)['params'])
@@ -325,18 +327,22 @@ def _check_layout(saved, state, directory):
         f'the checkpoints in {directory} hold another network: {len(extra)} parameter arrays '
         f'this network lacks (e.g. {extra[:2]}) and {len(missing)} it has are missing '
         f'(e.g. {missing[:2]}). Checkpoints of earlier layouts (the per-genotype network up '
-        f'to commit 0c8793c, one variable per edge up to 445a8bf) do not restore here; '
-        f'train again in a new workdir')
+        f'to commit 0c8793c, one variable per edge up to 445a8bf, scan_cells runs of '
+        f'identical cells up to eb4721d) do not restore here; train again in a new workdir')
 
 
 def _restore_or_init(trainer, config, workdir):
-  """``(state, history)``: the last checkpoint's, or a fresh state and no epochs."""
-  state = trainer.init(config.seed)
+  """``(state, history)``: the last checkpoint's, or a fresh state and no epochs. The step's
+  programs compile meanwhile (``Trainer.compile_ahead``), once a checkpoint of another
+  network has been refused."""
   _, saved = checkpoints.load_latest(workdir / 'checkpoints')
+  shapes = state_shapes(trainer.model, trainer.recipe)
+  if saved is not None:
+    _check_layout(saved['state'], shapes, workdir / 'checkpoints')
+  trainer.compile_ahead()
   if saved is None:
-    return state, []
-  _check_layout(saved['state'], state, workdir / 'checkpoints')
-  state = jax.device_put(serialization.from_state_dict(state, saved['state']),
+    return trainer.init(config.seed), []
+  state = jax.device_put(serialization.from_state_dict(shapes, saved['state']),
                          trainer.replicated)
   history = json.loads(saved['history'])
   logging.info('resumed %s after epoch %d', workdir, len(history))
@@ -403,7 +409,6 @@ def train(config, dataset=None, until_epoch=None, devices=None):
     raise ValueError(f'batch_size {config.batch_size} exceeds the {len(train_set[0])} '
                      f'training images')
   trainer = Trainer(config, steps_per_epoch, devices)
-  trainer.compile_ahead()  # while the state is drawn or restored
   workdir = pathlib.Path(config.workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   state, history = _restore_or_init(trainer, config, workdir)
