@@ -30,7 +30,7 @@ from bananas_jax.provenance import provenance
 _LAYERS = flags.DEFINE_integer('layers', 20, 'Cells.', lower_bound=1)
 _CHANNELS = flags.DEFINE_integer('init_channels', 36, 'Initial channels.', lower_bound=1)
 _BATCH = flags.DEFINE_integer('batch_size', 96, 'Batch size.', lower_bound=1)
-_SCAN_CELLS = flags.DEFINE_bool('scan_cells', False, "A stage's identical cells as one scan.")
+_SCAN_CELLS = flags.DEFINE_bool('scan_cells', False, "A stage's normal cells as one scan.")
 _STEPS = flags.DEFINE_integer('steps', 3, 'Steps run after compiling.', lower_bound=1)
 _OPTIONS = flags.DEFINE_string('compiler_options', '{}', 'XLA compiler options, as JSON.')
 

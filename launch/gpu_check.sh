@@ -6,7 +6,7 @@
 # fails or runs out of time is logged and the next one runs (the bench logs each program's
 # figures as they come). Steps: DARTS training at the full size (20 cells, 36 channels,
 # batch 96, auxiliary head) for a first and a second architecture: first with a stage's
-# identical cells scanned (the quicker compilation, so the likeliest figures), then the
+# normal cells scanned (the quicker compilation, so the likeliest figures), then the
 # default program beside the per-genotype one, then bf16; two epochs of the search proxy
 # (scanned cells) on a CIFAR-10-sized set (synthetic images in the CIFAR-10 python format:
 # speed does not depend on what they show), beside the bench's steady images/s. The limits

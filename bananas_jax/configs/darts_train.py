@@ -44,7 +44,7 @@ def get_config(variant='final'):
   config.auxiliary_weight = 0.4  # 0 removes the auxiliary head
   config.cutout = 16
   config.bf16 = False
-  config.scan_cells = False  # a stage's identical cells as one scan: compiles faster, steps slower
+  config.scan_cells = False  # a stage's normal cells as one scan: compiles faster, steps slower
   config.seed = 0
   config.variant = variant
   return config

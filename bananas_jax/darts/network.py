@@ -556,9 +556,9 @@ class DartsNetwork(nn.Module):
   Variables: ``cell_<i>`` per cell; with ``scan_cells``, ``run_<first>_to_<last>`` for a
   stage's normal cells, stacked and run as one scan (:class:`CellRun`), and ``cell_<i>``
   for the reduction cells and for the inputs the scans cannot carry. The scan is a trade:
-  on the 2-core CPU at the full size the first architecture's first step comes 54 s after
-  it is asked for instead of 80 s, and steps are about 10% slower (``python -m
-  launch.bench_darts [--scan_cells]``; WORKSPACE.md, "Speed")."""
+  on the 2-core CPU at the full size the first architecture's first step comes 51 s after
+  it is asked for instead of 72 s, and steps are 15-17% slower (``python -m
+  launch.bench_darts [--scan_cells]``, commit 8e932fa; WORKSPACE.md, "Speed")."""
 
   init_channels: int = 36
   layers: int = 20

@@ -244,11 +244,9 @@ class Trainer:
     """One step, dispatched without waiting for it: the metrics are device arrays."""
     for future in self.compiling.values():
       future.result()  # raises what the compilation raised
-    calls = self._calls(state, images, labels, key, drop_rate)
-    program, args = calls['gradients']
-    grads, batch_stats, metrics = program(*args)
-    program, args = calls['update']
-    return program(state, grads, batch_stats, *args[3:]), metrics
+    gradients, args = self._calls(state, images, labels, key, drop_rate)['gradients']
+    grads, batch_stats, metrics = gradients(*args)
+    return update_step(*self._update_args(state, grads, batch_stats)), metrics
 
   def lower_step(self, state, images, labels, key, drop_rate):
     """The step's programs traced and lowered for XLA (``{'gradients', 'update'}``), not
@@ -258,9 +256,9 @@ class Trainer:
             self._calls(state, images, labels, key, drop_rate).items()}
 
   def _calls(self, state, images, labels, key, drop_rate):
-    """``{'gradients', 'update'}``: each program with its arguments; the update's are
-    given the state's parameters and statistics in place of the gradients' outputs (the
-    same shapes)."""
+    """``{'gradients', 'update'}``: each program with its arguments; the update is given
+    the state's parameters and statistics in place of the gradients' outputs (the same
+    shapes)."""
     batch = (*self.shard(images, labels), key, jnp.float32(drop_rate))
     if self.per_genotype:
       static = tuple(tuple(map(tuple, cell)) for cell in self.arch.tolist())
@@ -270,9 +268,10 @@ class Trainer:
       gradients = gradient_step, (state, *batch, self.arch_on_devices, self.model,
                                   self.recipe_on_devices)
     return {'gradients': gradients,
-            'update': (update_step, (state, state.params, state.batch_stats,
-                                     self.arch_on_devices, self.model,
-                                     self.recipe_on_devices))}
+            'update': (update_step, self._update_args(state, state.params, state.batch_stats))}
+
+  def _update_args(self, state, grads, batch_stats):
+    return state, grads, batch_stats, self.arch_on_devices, self.model, self.recipe_on_devices
 
   def evaluate(self, state, images, labels):
     """Loss and accuracy (%) on a whole set, in batches (the last one padded)."""

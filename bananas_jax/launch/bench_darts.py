@@ -30,7 +30,7 @@ _CHANNELS = flags.DEFINE_integer('init_channels', 36, 'Initial channels.', lower
 _BATCH = flags.DEFINE_integer('batch_size', 96, 'Batch size.', lower_bound=1)
 _STEPS = flags.DEFINE_integer('steps', 3, 'Timed steps after the compiling one.', lower_bound=1)
 _BF16 = flags.DEFINE_bool('bf16', False, 'bfloat16 activations.')
-_SCAN_CELLS = flags.DEFINE_bool('scan_cells', False, "A stage's identical cells as one scan.")
+_SCAN_CELLS = flags.DEFINE_bool('scan_cells', False, "A stage's normal cells as one scan.")
 _CONCURRENT = flags.DEFINE_integer('concurrent', 0, 'Also time this many trainings at once, '
                                    'one per device group (0: not).', lower_bound=0)
 
