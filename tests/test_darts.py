@@ -365,33 +365,37 @@ def test_one_program_trains_every_architecture(tmp_path):
 
 
 @pytest.mark.slow
-def test_scanned_cells_compute_what_separate_cells_do():
+@pytest.mark.parametrize('layers', [10, 4])
+def test_scanned_cells_compute_what_separate_cells_do(layers):
   """``scan_cells`` runs a stage's normal cells as one scan over their variables stacked:
   the same function of the same variables as the cells one by one (training-mode output
-  and BatchNorm statistics; every stage of ten cells, with the inputs its scan cannot
-  carry preprocessed before it). Their initial values are drawn with each cell's own
-  fan-in."""
+  and BatchNorm statistics), with the inputs its scan cannot carry preprocessed before it;
+  at 10 cells every stage, at 4 adjacent reductions and one-cell runs. Their initial
+  values are drawn with each cell's own fan-in."""
   arch = jnp.asarray(SPACE.from_string('BANANAS'))
   x = jax.random.normal(jax.random.key(0), (4, 32, 32, 3))
-  separate, scanned = (network.DartsNetwork(4, 10, auxiliary=False, scan_cells=scan)
+  separate, scanned = (network.DartsNetwork(4, layers, auxiliary=False, scan_cells=scan)
                        for scan in (False, True))
-  assert network.cell_runs(10) == [(0, 2), (3, 3), (4, 5), (6, 6), (7, 9)]
+  reductions = network.reduction_cells(layers)
+  runs = [run for run in network.cell_runs(layers) if run[0] not in reductions]
+  assert runs == {10: [(0, 2), (4, 5), (7, 9)], 4: [(0, 0), (3, 3)]}[layers]
 
   def name(i, k):  # of cell i's input k preprocessing (a factorized reduce after a reduction)
-    after_reduction = i - 1 in network.reduction_cells(10)
-    return ('FactorizedReduce_0' if k == 0 else 'ReLUConvBN_0') if after_reduction else \
-        f'ReLUConvBN_{k}'
+    if i - 1 in reductions:
+      return 'FactorizedReduce_0' if k == 0 else 'ReLUConvBN_0'
+    return f'ReLUConvBN_{k}'
 
   def stacked(tree):
     """The separate cells' variables in the scanned network's layout."""
     tree, stack = dict(tree), lambda *c: jax.tree.map(lambda *a: np.stack(a), *c)
-    for first, last in ((0, 2), (4, 5), (7, 9)):
+    for first, last in runs:
       cells = {i: tree.pop(f'cell_{i}') for i in range(first, last + 1)}
       given = network.run_entries(first, last)
       tree[f'run_{first}_to_{last}'] = {
           'edges': stack(*[cell['edges'] for cell in cells.values()]),
-          **{f'inputs_{k}': stack(*[cell[name(i, k)] for i, cell in cells.items()
-                                    if k not in given.get(i, ())]) for k in (0, 1)}}
+          **{f'inputs_{k}': stack(*regular) for k in (0, 1)
+             if (regular := [cell[name(i, k)] for i, cell in cells.items()
+                             if k not in given.get(i, ())])}}
       for i, numbers in given.items():
         tree[f'cell_{i}'] = {name(i, k): cells[i][name(i, k)] for k in numbers}
     return tree
@@ -400,7 +404,8 @@ def test_scanned_cells_compute_what_separate_cells_do():
   restacked = {kind: stacked(tree) for kind, tree in variables.items()}
   drawn = train.initial_variables(network.variable_shapes(scanned), seed=0)
   assert jax.tree.structure(restacked) == jax.tree.structure(drawn)
-  for a, b in zip(*(jax.tree.leaves(v['params']['run_7_to_9']) for v in (restacked, drawn))):
+  last = 'run_{}_to_{}'.format(*runs[-1])
+  for a, b in zip(*(jax.tree.leaves(v['params'][last]) for v in (restacked, drawn))):
     assert a.shape == b.shape and (np.std(a) == np.std(b) == 0 or
                                    abs(np.std(b) / np.std(a) - 1) < 0.2)
   outputs = [jax.jit(lambda v, model=model: model.apply(

@@ -533,14 +533,14 @@ class CellRun(nn.Module):
       return (carry[1], jnp.concatenate(nodes, axis=-1)), (new_stats, stats0, stats1)
 
     start = (example, example if len(given[1]) else s1)
-    (s0, s1), (new_stats, *input_stats) = jax.lax.scan(
+    (before_last, last), (new_stats, *input_stats) = jax.lax.scan(
         step, start, (jnp.arange(n), params, stats.value, *keys))
     if self.is_mutable_collection('batch_stats') and not self.is_initializing():
       stats.value = new_stats
       for k in (0, 1):
         if inputs[k] is not None:
           inputs[k][1].value = jax.tree.map(lambda v: v[len(given[k]):], input_stats[k])
-    return s0, s1
+    return (s1 if n == 1 else before_last), last  # the next cell's inputs
 
 
 def run_entries(first, last):
