@@ -15,7 +15,8 @@ Not run here (CIFAR-10 is not on these machines). Speed of the default network b
 ``python -m launch.bench_darts`` (experiments/RESULTS.md, "DARTS"): on one NVIDIA H200 in fp32
 (cells scanned) the first architecture of a process waits 111 s for the shared program's
 compilation, every later one under a second for its first step, then 463-542 images/s (a
-50-epoch proxy in 0.9 h); on the 2-core CPU 97 s, then 13 s, then 6.9-7.5 images/s (65 h).
+50-epoch proxy in 0.9 h, commit f704271); on the 2-core CPU 72 s, then 11 s, then 8.4-9.8
+images/s (50 h), and with ``scan_cells`` 51 s, then 13 s, then 7.2-8.2 images/s (8e932fa).
 Parameters: BANANAS 3,583,054, DARTS_V2 3,349,342 (auxiliary head excluded).
 """
 
