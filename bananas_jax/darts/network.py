@@ -285,11 +285,8 @@ class Cell(nn.Module):
 
   @nn.compact
   def __call__(self, s0, s1, pairs, train, drop_rate):
-    if self.reduction_prev:
-      s0 = FactorizedReduce(self.features, self.dtype)(s0, train)
-    else:
-      s0 = ReLUConvBN(self.features, self.dtype)(s0, train)
-    s1 = ReLUConvBN(self.features, self.dtype)(s1, train)
+    s0, s1 = _preprocessed({0: s0, 1: s1}, self.features, self.reduction_prev, self.dtype,
+                           train)
     params, variables = EdgeVariables(self.features, self.reduction, self.dtype,
                                       name='edges')(s1)
     is_variable = lambda v: isinstance(v, nn.Variable)
@@ -470,13 +467,21 @@ class CellInputs(nn.Module):
   @nn.compact
   def __call__(self, inputs, train):
     """``inputs``: ``{input number: map}``; returns them preprocessed, in that order."""
-    out = []
-    for which, x in sorted(inputs.items()):
-      if which == 0 and self.reduction_prev:
-        out.append(FactorizedReduce(self.features, self.dtype)(x, train))
-      else:
-        out.append(ReLUConvBN(self.features, self.dtype)(x, train))
-    return out
+    return _preprocessed(inputs, self.features, self.reduction_prev, self.dtype, train)
+
+
+def _preprocessed(inputs, features, reduction_prev, dtype, train):
+  """A cell's inputs (``{input number: map}``) brought to ``features`` channels at its
+  resolution, in input order: the first by a factorized reduce after a reduction cell,
+  else each by ReLU, 1x1 conv and BN. Called inside a module's ``__call__``, whose
+  submodules these become (``FactorizedReduce_0`` or ``ReLUConvBN_<n>``)."""
+  out = []
+  for which, x in sorted(inputs.items()):
+    if which == 0 and reduction_prev:
+      out.append(FactorizedReduce(features, dtype)(x, train))
+    else:
+      out.append(ReLUConvBN(features, dtype)(x, train))
+  return out
 
 
 class CellRun(nn.Module):
